@@ -1,0 +1,170 @@
+"""Settings: config.yaml, overridden by RB_<SECTION>__<KEY> environment variables.
+
+A bad value stops start-up with one line naming the key and the problem (`ConfigError`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+DEFAULT_PATH = Path("config.yaml")
+
+
+class ConfigError(Exception):
+    """One line for the operator: which key, what is wrong."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerConfig(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    public_base_url: str = "http://127.0.0.1:8080"
+    reply_budget_s: float = Field(4.0, gt=0, lt=5)
+    max_body_bytes: int = Field(64 * 1024, gt=0)
+
+
+class WeChatConfig(Section):
+    app_id: str = ""
+    app_secret: str = ""
+    token: str
+    encoding_aes_key: str = ""
+    previous_encoding_aes_key: str = ""
+    mode: Literal["plain", "compat", "safe"] = "plain"
+    api_base_url: str = "https://api.weixin.qq.com"
+    original_id: str = ""
+    max_clock_skew_s: int = Field(300, ge=0)
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9]{3,32}", v):
+            raise ValueError("must be 3-32 letters or digits, as in the WeChat console")
+        return v
+
+    @field_validator("encoding_aes_key", "previous_encoding_aes_key")
+    @classmethod
+    def _aes_key(cls, v: str) -> str:
+        if v and not re.fullmatch(r"[A-Za-z0-9]{43}", v):
+            raise ValueError("must be exactly 43 letters or digits, as in the WeChat console")
+        return v
+
+
+class DatabaseConfig(Section):
+    url: str = "sqlite://var/residence.sqlite3"
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, v: str) -> str:
+        if not v.startswith(("sqlite://", "postgres://", "postgresql://", "asyncpg://")):
+            raise ValueError("must start with sqlite:// or postgres://")
+        return v
+
+
+class RedisConfig(Section):
+    url: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, v: str) -> str:
+        if v and not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be empty (in-memory state) or start with redis://")
+        return v
+
+
+class StateConfig(Section):
+    # "memory" is the embedded default: one process only; "redis" needs redis.url.
+    backend: Literal["memory", "redis"] = "memory"
+    idle_timeout_minutes: int = Field(30, gt=0)
+    dedup_ttl_s: int = Field(300, gt=0)
+    lock_timeout_s: float = Field(10.0, gt=0)
+
+
+class DataConfig(Section):
+    acceptance_points: Path = Path("data/acceptance_points.example.yaml")
+
+
+class LoggingConfig(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RB_", env_nested_delimiter="__", extra="forbid")
+
+    server: ServerConfig = ServerConfig()
+    wechat: WeChatConfig
+    database: DatabaseConfig = DatabaseConfig()
+    redis: RedisConfig = RedisConfig()
+    state: StateConfig = StateConfig()
+    data: DataConfig = DataConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Precedence: explicit arguments, then RB_ variables, then the YAML file.
+        return (init_settings, env_settings, YamlConfigSettingsSource(settings_cls))
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    return Path(explicit or os.environ.get("RB_CONFIG") or DEFAULT_PATH)
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, **overrides: object) -> Settings:
+    """Read the YAML file (``--config``, ``RB_CONFIG`` or ./config.yaml) and RB_ variables."""
+    yaml_path = config_path(path)
+    if not yaml_path.is_file():
+        raise ConfigError(f"config: file {yaml_path} not found")
+    config = SettingsConfigDict(**{**Settings.model_config, "yaml_file": yaml_path, "yaml_file_encoding": "utf-8"})
+    source = type("FileSettings", (Settings,), {"model_config": config, "__module__": __name__})
+    try:
+        settings = source(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc)) from None
+    except Exception as exc:  # YAML syntax errors and the like
+        raise ConfigError(f"config: {yaml_path}: {exc}".splitlines()[0]) from None
+    _check_consistency(settings)
+    return settings
+
+
+def _one_line(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "missing":
+        msg = "is required"
+    elif err["type"] == "extra_forbidden":
+        msg = "is not a known setting"
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"config: {key}: {msg}{more}"
+
+
+def _check_consistency(s: Settings) -> None:
+    if s.wechat.mode in ("compat", "safe"):
+        if not s.wechat.encoding_aes_key:
+            raise ConfigError(f"config: wechat.encoding_aes_key: is required in {s.wechat.mode} mode")
+        if not s.wechat.app_id:
+            raise ConfigError(f"config: wechat.app_id: is required in {s.wechat.mode} mode")
+    if s.state.backend == "redis" and not s.redis.url:
+        raise ConfigError("config: redis.url: is required when state.backend is redis")
+    if s.state.backend == "memory" and s.redis.url:
+        raise ConfigError("config: state.backend: is memory but redis.url is set; choose redis or clear the url")
