@@ -134,7 +134,9 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: objec
     yaml_path = config_path(path)
     if not yaml_path.is_file():
         raise ConfigError(f"config: file {yaml_path} not found")
-    config = SettingsConfigDict(**{**Settings.model_config, "yaml_file": yaml_path, "yaml_file_encoding": "utf-8"})
+    config = SettingsConfigDict(
+        **{**Settings.model_config, "yaml_file": yaml_path, "yaml_file_encoding": "utf-8"}
+    )
     source = type("FileSettings", (Settings,), {"model_config": config, "__module__": __name__})
     try:
         settings = source(**overrides)
@@ -167,4 +169,6 @@ def _check_consistency(s: Settings) -> None:
     if s.state.backend == "redis" and not s.redis.url:
         raise ConfigError("config: redis.url: is required when state.backend is redis")
     if s.state.backend == "memory" and s.redis.url:
-        raise ConfigError("config: state.backend: is memory but redis.url is set; choose redis or clear the url")
+        raise ConfigError(
+            "config: state.backend: is memory but redis.url is set; choose redis or clear the url"
+        )

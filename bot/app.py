@@ -1,0 +1,145 @@
+"""The aiohttp application: callback, health, metrics. Resources live on the app, not in globals."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
+
+import aiohttp
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from bot import db
+from bot.config import Settings
+from bot.dispatch import Dispatcher
+from bot.metrics import Metrics
+from bot.points import PointDirectory
+from bot.services import Services
+from bot.state import StateStore, open_store
+from bot.wechat.callback import Callback, Rejected
+from bot.wechat_api import WeChatAPI, WeChatAPIError
+from conversations.engine import Engine
+from conversations.flow import Flow
+from conversations.registry import FLOWS
+from handlers.router import Router
+
+log = logging.getLogger(__name__)
+
+SERVICES = web.AppKey("services", Services)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+CALLBACK = web.AppKey("callback", Callback)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    flows: Sequence[Flow] = FLOWS,
+    store: StateStore | None = None,
+    manage_db: bool = True,
+) -> web.Application:
+    """Build the app. Tests may pass their own flows or store; `manage_db=False` when the
+    caller has the database open already."""
+    app = web.Application(client_max_size=settings.server.max_body_bytes)
+    metrics = Metrics()
+    store = store or open_store(settings)
+    services = Services(settings=settings, store=store, metrics=metrics, points=PointDirectory())
+    engine = Engine(flows, timedelta(minutes=settings.state.idle_timeout_minutes))
+    dispatcher = Dispatcher(
+        store=store,
+        router=Router(engine),
+        metrics=metrics,
+        budget_s=settings.server.reply_budget_s,
+        idle_timeout_s=settings.state.idle_timeout_minutes * 60,
+        services=services,
+    )
+    app[SERVICES] = services
+    app[DISPATCHER] = dispatcher
+    app[CALLBACK] = Callback(settings.wechat)
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        if manage_db:
+            await db.open_db(settings.database.url)
+        async with aiohttp.ClientSession() as session:
+            if settings.wechat.app_secret:
+                api = WeChatAPI(
+                    session,
+                    base_url=settings.wechat.api_base_url,
+                    app_id=settings.wechat.app_id,
+                    app_secret=settings.wechat.app_secret,
+                    cache=store,
+                )
+                dispatcher.send_late = _late_sender(api, metrics)
+            yield
+            await dispatcher.drain()
+        await store.close()
+        if manage_db:
+            await db.close_db()
+
+    app.cleanup_ctx.append(resources)
+    app.router.add_get("/wechat", verify_url)
+    app.router.add_post("/wechat", callback)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_view)
+    return app
+
+
+def _late_sender(api: WeChatAPI, metrics: Metrics):
+    async def send(openid: str, text: str) -> None:
+        try:
+            await api.send_text(openid, text)
+            metrics.pushes.labels("late_reply", "sent").inc()
+        except WeChatAPIError as exc:
+            metrics.pushes.labels("late_reply", "failed").inc()
+            log.warning("late reply not sent: %s", exc)
+
+    return send
+
+
+async def verify_url(request: web.Request) -> web.Response:
+    try:
+        echostr = request.app[CALLBACK].verify_url(request.query)
+    except Rejected as exc:
+        request.app[SERVICES].metrics.rejected.labels(str(exc.status)).inc()
+        return web.Response(status=exc.status, text=exc.reason)
+    return web.Response(text=echostr)
+
+
+async def callback(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    limit = services.settings.server.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        services.metrics.rejected.labels("413").inc()
+        return web.Response(status=413, text="body too large")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        services.metrics.rejected.labels("413").inc()
+        return web.Response(status=413, text="body too large")
+    protocol = request.app[CALLBACK]
+    try:
+        decoded = protocol.decode(request.query, body)
+    except Rejected as exc:
+        services.metrics.rejected.labels(str(exc.status)).inc()
+        return web.Response(status=exc.status, text=exc.reason)
+    reply_xml = await request.app[DISPATCHER].deliver(decoded.incoming)
+    if not reply_xml:
+        return web.Response(text="success")
+    return web.Response(text=protocol.encode(decoded, reply_xml), content_type="application/xml")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    checks = {"database": await db.ping(), "state": await services.store.ping()}
+    status = 200 if all(checks.values()) else 503
+    return web.json_response({"ready": status == 200, "checks": checks}, status=status)
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[SERVICES].metrics.registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -1,0 +1,154 @@
+"""`residence-bot` (also `python -m bot`): the operator's commands (SPEC §5)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import setup_logging
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(2)
+    setup_logging(settings.logging.level)
+    try:
+        code = args.run(settings, args)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        code = 2
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="residence-bot", description="居住证助手 WeChat bot")
+    parser.add_argument("--config", help="config file (default: $RB_CONFIG or ./config.yaml)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the web app")
+    serve.set_defaults(run=_serve)
+
+    initdb = commands.add_parser("initdb", help="create the schema and load the configured acceptance points")
+    initdb.set_defaults(run=_initdb)
+    migrate = commands.add_parser("migrate", help="apply pending schema migrations")
+    migrate.set_defaults(run=_migrate)
+
+    chat = commands.add_parser("chat", help="talk to a running bot over the real callback protocol")
+    chat.add_argument("--url", help="callback URL (default: http://HOST:PORT/wechat from the config)")
+    chat.add_argument("--openid", default="o_chat_terminal_user", help="the resident's OpenID")
+    chat.add_argument("--safe", action="store_true", help="encrypt as in safe mode")
+    chat.add_argument("--script", type=Path, help="replay this file, one message per line")
+    chat.set_defaults(run=_chat)
+
+    imports = commands.add_parser("import", help="load records from files").add_subparsers(
+        dest="what", required=True, metavar="WHAT"
+    )
+    points = imports.add_parser("acceptance-points", help="replace the acceptance points with a YAML list")
+    points.add_argument("file", type=Path)
+    points.set_defaults(run=_import_points)
+    # `--config` is accepted after the command too, as SPEC §5 writes it.
+    for sub in (serve, initdb, migrate, chat, points):
+        sub.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+    from bot.state.factory import SingleProcessGuard
+
+    guard = None
+    if settings.state.backend == "memory":
+        guard = SingleProcessGuard(Path("var/memory-state.pid"))
+        guard.acquire()
+    try:
+        app = create_app(settings)
+        print(
+            f"residence-bot: serving on http://{settings.server.host}:{settings.server.port}/wechat "
+            f"({settings.wechat.mode} mode, {settings.state.backend} state); `make chat` to talk to it",
+            flush=True,
+        )
+        web.run_app(app, host=settings.server.host, port=settings.server.port, access_log=None, print=None)
+    finally:
+        if guard:
+            guard.release()
+    return 0
+
+
+def _initdb(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import db
+    from bot.acceptance_points_import import load_points_if_empty
+
+    async def run() -> None:
+        await db.initdb(settings.database.url)
+        await db.open_db(settings.database.url)
+        try:
+            loaded = await load_points_if_empty(settings.data.acceptance_points)
+        finally:
+            await db.close_db()
+        if loaded:
+            print(f"loaded {loaded} acceptance points from {settings.data.acceptance_points}")
+
+    asyncio.run(run())
+    print(f"database ready: {db.dialect_of(settings.database.url)}")
+    return 0
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import db
+
+    applied = asyncio.run(db.migrate(settings.database.url))
+    print("applied: " + ", ".join(applied) if applied else "schema is up to date")
+    return 0
+
+
+def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.chat import run_chat
+
+    url = args.url or f"http://{settings.server.host}:{settings.server.port}/wechat"
+    w = settings.wechat
+    return asyncio.run(
+        run_chat(
+            url=url,
+            openid=args.openid,
+            token=w.token,
+            app_id=w.app_id,
+            encoding_aes_key=w.encoding_aes_key,
+            original_id=w.original_id,
+            safe=args.safe,
+            script=args.script,
+        )
+    )
+
+
+def _import_points(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import db
+    from bot.acceptance_points_import import ImportFileError, load_points_file, replace_points
+
+    try:
+        rows = load_points_file(args.file)
+    except ImportFileError as exc:
+        print(f"{args.file}: nothing imported:\n{exc}", file=sys.stderr)
+        return 1
+
+    async def run() -> tuple[int, int, int]:
+        await db.open_db(settings.database.url)
+        try:
+            return await replace_points(rows)
+        finally:
+            await db.close_db()
+
+    added, updated, removed = asyncio.run(run())
+    print(f"{args.file}: {len(rows)} acceptance points; added {added}, updated {updated}, removed {removed}")
+    return 0

@@ -1,0 +1,136 @@
+"""One delivery's way after the protocol layer: dedup claim → user lock → state → route → save.
+
+WeChat waits 5 seconds and then delivers again. A delivery seen before gets the reply kept for
+it, also while the first is still running. Handling that outlasts the reply budget goes on in a
+tracked task; WeChat is answered with no reply and the result follows as a customer-service
+message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from bot.metrics import Metrics
+from bot.state import LockTimeout, StateStore, Turn
+from bot.wechat.message import Incoming
+from bot.wechat.reply import NewsReply, Reply, render
+from conversations.flow import Context
+from handlers.router import Router
+
+log = logging.getLogger(__name__)
+
+BUSY = "系统繁忙，刚才的消息没有处理成功，请稍后再发一次。"
+STILL_WORKING = "您的上一条消息还在处理中，请稍候再发。"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        store: StateStore,
+        router: Router,
+        metrics: Metrics,
+        budget_s: float,
+        idle_timeout_s: float,
+        services: object = None,
+        send_late: Callable[[str, str], Awaitable[object]] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.router = router
+        self.metrics = metrics
+        self.budget_s = budget_s
+        # Kept past the idle timeout so the next message can say the flow timed out.
+        self.state_ttl_s = int(idle_timeout_s + 86400)
+        self.services = services
+        self.send_late = send_late
+        self.clock = clock
+        self.tasks: set[asyncio.Future[object]] = set()
+
+    async def deliver(self, msg: Incoming) -> str:
+        """The reply XML for this push ('' for none)."""
+        started = time.perf_counter()
+        kind = msg.event or msg.msg_type
+        self.metrics.messages.labels(kind if len(kind) <= 40 else "other").inc()
+        try:
+            begin = await asyncio.wait_for(self.store.begin(msg.dedup_key, msg.openid), self.budget_s)
+        except (LockTimeout, TimeoutError):
+            self.metrics.replies.labels("busy").inc()
+            return render(STILL_WORKING, msg)
+        if begin.kind == "duplicate":
+            self.metrics.replies.labels("duplicate").inc()
+            return begin.reply or ""
+        if begin.kind == "pending":
+            remaining = self.budget_s - (time.perf_counter() - started)
+            reply = await self.store.wait_reply(msg.dedup_key, max(0.0, remaining))
+            self.metrics.replies.labels("duplicate").inc()
+            return reply or ""
+        assert begin.turn is not None
+        task = asyncio.create_task(self._turn(begin.turn, msg))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        try:
+            remaining = self.budget_s - (time.perf_counter() - started)
+            reply_xml, _ = await asyncio.wait_for(asyncio.shield(task), max(0.0, remaining))
+        except TimeoutError:
+            task.add_done_callback(lambda t: self._deliver_late(t, msg))
+            self.metrics.replies.labels("late").inc()
+            return ""
+        finally:
+            self.metrics.latency.observe(time.perf_counter() - started)
+        return reply_xml
+
+    async def _turn(self, turn: Turn, msg: Incoming) -> tuple[str, Reply]:
+        """Handle the delivery; returns the reply as XML and as the router gave it."""
+        ctx = Context(openid=msg.openid, now=self.clock(), services=self.services)
+        try:
+            outcome = await self.router.route(msg, turn.state, ctx)
+        except Exception:
+            # Nothing saved and the claim released: a retry, or the resident resending, runs again.
+            log.exception("handling %s failed", msg.dedup_key.split(":")[0])
+            self.metrics.errors.inc()
+            await self.store.abort(turn)
+            return render(BUSY, msg), BUSY
+        reply_xml = render(outcome.reply, msg)
+        await self.store.commit(turn, outcome.state, self.state_ttl_s, reply_xml)
+        if outcome.started:
+            self.metrics.flow_starts.labels(outcome.started.name).inc()
+        if outcome.completed:
+            self.metrics.flow_completions.labels(outcome.completed.name).inc()
+        self.metrics.replies.labels(_kind(outcome.reply)).inc()
+        return reply_xml, outcome.reply
+
+    def _deliver_late(self, task: asyncio.Task[tuple[str, Reply]], msg: Incoming) -> None:
+        if task.cancelled() or task.exception() is not None:
+            return
+        text = as_text(task.result()[1])
+        if not text:
+            return
+        if self.send_late is None:
+            log.warning("a late reply could not be sent: no WeChat API configured")
+            return
+        late = asyncio.ensure_future(self.send_late(msg.openid, text))
+        self.tasks.add(late)
+        late.add_done_callback(self.tasks.discard)
+
+    async def drain(self, timeout_s: float = 10.0) -> None:
+        """Let running turns finish (shutdown), so none is cut off half-saved."""
+        if self.tasks:
+            await asyncio.wait(list(self.tasks), timeout=timeout_s)
+
+
+def _kind(reply: Reply) -> str:
+    if reply == "":
+        return "none"
+    return "news" if isinstance(reply, NewsReply) else "text"
+
+
+def as_text(reply: Reply) -> str:
+    """A reply as customer-service text, for replies that missed the passive-reply window."""
+    if isinstance(reply, NewsReply):
+        return f"{reply.article.title}\n{reply.article.description}\n{reply.article.url}"
+    return reply

@@ -1,0 +1,32 @@
+"""Prometheus metrics, one registry per app (tests build many apps in one process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.messages = Counter(
+            "rb_messages", "Pushes received, by MsgType (events by Event)", ["type"], registry=r
+        )
+        self.rejected = Counter(
+            "rb_rejected_requests", "Callback requests refused, by HTTP status", ["status"], registry=r
+        )
+        self.replies = Counter(
+            "rb_replies", "Replies, by kind (text, news, none, duplicate, late)", ["kind"], registry=r
+        )
+        self.flow_starts = Counter("rb_flow_starts", "Flows started", ["flow"], registry=r)
+        self.flow_completions = Counter("rb_flow_completions", "Flows completed", ["flow"], registry=r)
+        self.errors = Counter("rb_handler_errors", "Deliveries whose handling raised", registry=r)
+        self.latency = Histogram(
+            "rb_handling_seconds",
+            "Time from a valid push to its reply",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=r,
+        )
+        self.pushes = Counter(
+            "rb_pushes", "Messages sent through the API, by result", ["kind", "result"], registry=r
+        )

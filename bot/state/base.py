@@ -1,0 +1,99 @@
+"""The state store contract.
+
+A webhook delivery is one *turn*: `begin` claims the delivery's dedup key and takes the user's
+lock before reading their state; `commit` saves the new state, keeps the reply under the dedup
+key for WeChat's retries and releases the lock; `abort` undoes the claim so that a retry runs
+again. Each step is one round trip on Redis.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+State = dict[str, Any]
+
+
+class LockTimeout(Exception):
+    """The user's previous message is still being handled after lock_timeout_s."""
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """The right to handle one delivery: the user's lock is held until commit/abort."""
+
+    dedup_key: str
+    openid: str
+    token: str
+    state: State | None
+
+
+@dataclass(frozen=True, slots=True)
+class Begin:
+    kind: Literal["new", "duplicate", "pending"]
+    turn: Turn | None = None  # for "new"
+    reply: str | None = None  # for "duplicate": the reply given to the first delivery
+
+
+class StateStore(abc.ABC):
+    name: str
+    shared: bool  # True when several processes may use it
+
+    def __init__(self, *, dedup_ttl_s: int, lock_timeout_s: float, lock_ttl_s: float = 60.0) -> None:
+        self.dedup_ttl_s = dedup_ttl_s
+        self.lock_timeout_s = lock_timeout_s
+        self.lock_ttl_s = lock_ttl_s
+
+    # -- one delivery --------------------------------------------------------------------
+    @abc.abstractmethod
+    async def begin(self, dedup_key: str, openid: str) -> Begin:
+        """Claim the delivery; if new, wait for the user's lock and load their state.
+
+        Raises LockTimeout (after releasing the claim) when the lock is not free in time.
+        """
+
+    @abc.abstractmethod
+    async def commit(self, turn: Turn, state: State | None, state_ttl_s: int, reply: str) -> None:
+        """Save (or with None, delete) the state, keep the reply, release the lock."""
+
+    @abc.abstractmethod
+    async def abort(self, turn: Turn) -> None:
+        """Forget the claim and release the lock, leaving the state as it was."""
+
+    @abc.abstractmethod
+    async def wait_reply(self, dedup_key: str, timeout_s: float) -> str | None:
+        """The reply of a delivery being handled elsewhere, or None if not done in time."""
+
+    # -- state outside a turn (pushes, admin tools) ----------------------------------------
+    @abc.abstractmethod
+    async def load_state(self, openid: str) -> State | None: ...
+
+    @abc.abstractmethod
+    async def delete_state(self, openid: str) -> None: ...
+
+    # -- small shared values (tokens, limits) ----------------------------------------------
+    @abc.abstractmethod
+    async def get(self, key: str) -> str | None: ...
+
+    @abc.abstractmethod
+    async def set(self, key: str, value: str, ttl_s: float | None = None, *, only_new: bool = False) -> bool:
+        """Store a value; with only_new, only if the key is absent. True if stored."""
+
+    @abc.abstractmethod
+    async def delete(self, key: str) -> None: ...
+
+    @abc.abstractmethod
+    async def ping(self) -> bool: ...
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+
+def dump_state(state: State) -> str:
+    return json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+
+
+def load_state(raw: str | bytes | None) -> State | None:
+    return None if raw is None else json.loads(raw)

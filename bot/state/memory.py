@@ -1,0 +1,124 @@
+"""In-process state: the embedded default. Correct for exactly one process."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections import defaultdict
+
+from bot.state.base import Begin, LockTimeout, State, StateStore, Turn, dump_state, load_state
+
+
+class MemoryStore(StateStore):
+    name = "memory"
+    shared = False
+
+    def __init__(self, **kwargs: float) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._values: dict[str, tuple[str, float | None]] = {}
+        self._pending: dict[str, asyncio.Future[str]] = {}
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._lock_users: defaultdict[str, int] = defaultdict(int)
+
+    # -- expiry ------------------------------------------------------------------------
+    def _read(self, key: str) -> str | None:
+        item = self._values.get(key)
+        if item is None:
+            return None
+        value, expires = item
+        if expires is not None and expires <= time.monotonic():
+            del self._values[key]
+            return None
+        return value
+
+    def _write(self, key: str, value: str, ttl_s: float | None) -> None:
+        self._values[key] = (value, None if ttl_s is None else time.monotonic() + ttl_s)
+        if len(self._values) % 1024 == 0:
+            self._sweep()
+
+    def _sweep(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, (_, exp) in self._values.items() if exp is not None and exp <= now]:
+            del self._values[key]
+
+    # -- one delivery --------------------------------------------------------------------
+    async def begin(self, dedup_key: str, openid: str) -> Begin:
+        done = self._read("dedup:" + dedup_key)
+        if done is not None:
+            return Begin("duplicate", reply=done)
+        if dedup_key in self._pending:
+            return Begin("pending")
+        self._pending[dedup_key] = asyncio.get_running_loop().create_future()
+        lock = self._locks[openid]
+        self._lock_users[openid] += 1
+        try:
+            await asyncio.wait_for(lock.acquire(), self.lock_timeout_s)
+        except TimeoutError:
+            self._drop_lock_user(openid)
+            self._pending.pop(dedup_key).cancel()
+            raise LockTimeout(openid) from None
+        state = load_state(self._read("state:" + openid))
+        return Begin("new", turn=Turn(dedup_key, openid, secrets.token_hex(8), state))
+
+    async def commit(self, turn: Turn, state: State | None, state_ttl_s: int, reply: str) -> None:
+        if state is None:
+            self._values.pop("state:" + turn.openid, None)
+        else:
+            self._write("state:" + turn.openid, dump_state(state), state_ttl_s)
+        self._write("dedup:" + turn.dedup_key, reply, self.dedup_ttl_s)
+        future = self._pending.pop(turn.dedup_key, None)
+        if future is not None and not future.done():
+            future.set_result(reply)
+        self._unlock(turn.openid)
+
+    async def abort(self, turn: Turn) -> None:
+        future = self._pending.pop(turn.dedup_key, None)
+        if future is not None:
+            future.cancel()
+        self._unlock(turn.openid)
+
+    def _unlock(self, openid: str) -> None:
+        self._locks[openid].release()
+        self._drop_lock_user(openid)
+
+    def _drop_lock_user(self, openid: str) -> None:
+        self._lock_users[openid] -= 1
+        if self._lock_users[openid] == 0:  # nobody holds or waits: forget the lock
+            del self._lock_users[openid]
+            del self._locks[openid]
+
+    async def wait_reply(self, dedup_key: str, timeout_s: float) -> str | None:
+        done = self._read("dedup:" + dedup_key)
+        if done is not None:
+            return done
+        future = self._pending.get(dedup_key)
+        if future is None:
+            return None
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout_s)
+        except (TimeoutError, asyncio.CancelledError):
+            return None
+
+    # -- state outside a turn ----------------------------------------------------------
+    async def load_state(self, openid: str) -> State | None:
+        return load_state(self._read("state:" + openid))
+
+    async def delete_state(self, openid: str) -> None:
+        self._values.pop("state:" + openid, None)
+
+    # -- small shared values -----------------------------------------------------------
+    async def get(self, key: str) -> str | None:
+        return self._read("kv:" + key)
+
+    async def set(self, key: str, value: str, ttl_s: float | None = None, *, only_new: bool = False) -> bool:
+        if only_new and self._read("kv:" + key) is not None:
+            return False
+        self._write("kv:" + key, value, ttl_s)
+        return True
+
+    async def delete(self, key: str) -> None:
+        self._values.pop("kv:" + key, None)
+
+    async def ping(self) -> bool:
+        return True

@@ -1,0 +1,186 @@
+"""Redis state (redis.asyncio): shared by every web and worker process.
+
+Each turn step is one Lua script, so a delivery costs two round trips in the common case.
+A per-process lock in front of the Redis lock keeps one user's deliveries in arrival order
+inside a process and saves Redis from polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections import defaultdict
+
+from redis.asyncio import Redis
+
+from bot.state.base import Begin, LockTimeout, State, StateStore, Turn, dump_state, load_state
+
+_PENDING = "P"
+_DONE = "R"  # prefix of a kept reply (a reply may be empty)
+
+# KEYS: dedup, lock, state. ARGV: dedup_ttl_ms, token, lock_ttl_ms, steps ('c' claim, 'l' lock)
+_BEGIN = """
+if string.find(ARGV[4], 'c', 1, true) then
+  local prev = redis.call('GET', KEYS[1])
+  if prev then return {'seen', prev} end
+  redis.call('SET', KEYS[1], 'P', 'PX', ARGV[1])
+end
+if not string.find(ARGV[4], 'l', 1, true) then return {'claimed', false} end
+if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  return {'ok', redis.call('GET', KEYS[3])}
+end
+return {'locked', false}
+"""
+
+# KEYS: dedup, lock, state. ARGV: reply, dedup_ttl_ms, token, state ('' = delete), state_ttl_ms
+_COMMIT = """
+redis.call('SET', KEYS[1], 'R' .. ARGV[1], 'PX', ARGV[2])
+if ARGV[4] == '' then redis.call('DEL', KEYS[3])
+else redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[5]) end
+if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+return 1
+"""
+
+# KEYS: dedup, lock. ARGV: token
+_ABORT = """
+if redis.call('GET', KEYS[1]) == 'P' then redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+return 1
+"""
+
+
+class RedisStore(StateStore):
+    name = "redis"
+    shared = True
+
+    def __init__(self, url: str, *, prefix: str = "rb:", **kwargs: float) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.redis = Redis.from_url(url, decode_responses=True)
+        self.prefix = prefix
+        self._begin = self.redis.register_script(_BEGIN)
+        self._commit = self.redis.register_script(_COMMIT)
+        self._abort = self.redis.register_script(_ABORT)
+        self._local: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._local_users: defaultdict[str, int] = defaultdict(int)
+
+    def _keys(self, dedup_key: str, openid: str) -> list[str]:
+        p = self.prefix
+        return [f"{p}dedup:{dedup_key}", f"{p}lock:{openid}", f"{p}state:{openid}"]
+
+    async def begin(self, dedup_key: str, openid: str) -> Begin:
+        keys = self._keys(dedup_key, openid)
+        token = secrets.token_hex(8)
+        deadline = time.monotonic() + self.lock_timeout_s
+        local = self._local[openid]
+        self._local_users[openid] += 1
+        holds_local = claimed = started = False
+
+        async def run(steps: str) -> tuple[str, str | None]:
+            status, value = await self._begin(
+                keys, [int(self.dedup_ttl_s * 1000), token, int(self.lock_ttl_s * 1000), steps]
+            )
+            return status, value
+
+        try:
+            if not local.locked():
+                await local.acquire()  # free: returns at once
+                holds_local = True
+                status, value = await run("cl")
+            else:  # an earlier message of this user runs here: claim now, so a retry sees it
+                status, value = await run("c")
+                if status != "seen":
+                    claimed = True
+                    await asyncio.wait_for(local.acquire(), max(0.0, deadline - time.monotonic()))
+                    holds_local = True
+                    status, value = await run("l")
+            if status == "seen":
+                return Begin("pending") if value == _PENDING else Begin("duplicate", reply=value[1:])
+            claimed = True
+            delay = 0.002
+            while status == "locked":  # another process holds this user's lock
+                if time.monotonic() + delay > deadline:
+                    raise TimeoutError
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.05)
+                status, value = await run("l")
+            started = True
+            return Begin("new", turn=Turn(dedup_key, openid, token, load_state(value)))
+        except TimeoutError:
+            raise LockTimeout(openid) from None
+        finally:
+            if not started:
+                if claimed:
+                    await self._abort(keys[:2], [token])
+                if holds_local:
+                    local.release()
+                self._drop_local_user(openid)
+
+    def _release_local(self, openid: str) -> None:
+        self._local[openid].release()
+        self._drop_local_user(openid)
+
+    def _drop_local_user(self, openid: str) -> None:
+        self._local_users[openid] -= 1
+        if self._local_users[openid] == 0:
+            del self._local_users[openid]
+            del self._local[openid]
+
+    async def commit(self, turn: Turn, state: State | None, state_ttl_s: int, reply: str) -> None:
+        try:
+            await self._commit(
+                self._keys(turn.dedup_key, turn.openid),
+                [
+                    reply,
+                    int(self.dedup_ttl_s * 1000),
+                    turn.token,
+                    "" if state is None else dump_state(state),
+                    int(state_ttl_s * 1000),
+                ],
+            )
+        finally:
+            self._release_local(turn.openid)
+
+    async def abort(self, turn: Turn) -> None:
+        try:
+            await self._abort(self._keys(turn.dedup_key, turn.openid)[:2], [turn.token])
+        finally:
+            self._release_local(turn.openid)
+
+    async def wait_reply(self, dedup_key: str, timeout_s: float) -> str | None:
+        key = f"{self.prefix}dedup:{dedup_key}"
+        deadline = time.monotonic() + timeout_s
+        while True:
+            value = await self.redis.get(key)
+            if value is None:
+                return None
+            if value != _PENDING:
+                return value[len(_DONE) :]
+            if time.monotonic() >= deadline:
+                return None
+            await asyncio.sleep(0.025)
+
+    async def load_state(self, openid: str) -> State | None:
+        return load_state(await self.redis.get(f"{self.prefix}state:{openid}"))
+
+    async def delete_state(self, openid: str) -> None:
+        await self.redis.delete(f"{self.prefix}state:{openid}")
+
+    async def get(self, key: str) -> str | None:
+        return await self.redis.get(f"{self.prefix}kv:{key}")
+
+    async def set(self, key: str, value: str, ttl_s: float | None = None, *, only_new: bool = False) -> bool:
+        px = None if ttl_s is None else max(1, int(ttl_s * 1000))
+        return bool(await self.redis.set(f"{self.prefix}kv:{key}", value, px=px, nx=only_new))
+
+    async def delete(self, key: str) -> None:
+        await self.redis.delete(f"{self.prefix}kv:{key}")
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.redis.ping())
+        except Exception:
+            return False
+
+    async def close(self) -> None:
+        await self.redis.aclose()

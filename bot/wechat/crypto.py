@@ -1,0 +1,95 @@
+"""Message encryption (compatible and safe modes) on wechatpy's AES cipher.
+
+The current EncodingAESKey is tried first, then the previous one (the console lets an operator
+change it); a reply is encrypted with the key that opened the request. Decryption checks the
+32-byte PKCS#7 padding and the AppID, which wechatpy's own `_decrypt` does not.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+
+from wechatpy.crypto import PrpCrypto
+from wechatpy.crypto.cryptography import WeChatCipher
+
+from bot.wechat.signature import sign, signature_ok
+
+
+class DecryptError(Exception):
+    """The Encrypt value could not be opened with any configured key."""
+
+
+class ForeignAppError(Exception):
+    """The message decrypted, but was encrypted for another AppID."""
+
+
+class MessageCrypto:
+    def __init__(self, token: str, app_id: str, keys: tuple[str, ...]) -> None:
+        self.token = token
+        self.app_id = app_id
+        self._keys = tuple(_aes_key(k) for k in keys if k)
+
+    def signature_ok(self, msg_signature: str, timestamp: str, nonce: str, encrypt: str) -> bool:
+        return signature_ok(msg_signature, self.token, timestamp, nonce, encrypt)
+
+    def decrypt(self, encrypt: str) -> tuple[str, int]:
+        """Return the plaintext XML and the index of the key that opened it."""
+        try:
+            raw = base64.b64decode(encrypt, validate=True)
+        except binascii.Error:
+            raise DecryptError from None
+        if not raw or len(raw) % 32:
+            raise DecryptError
+        foreign = False
+        for index, key in enumerate(self._keys):
+            opened = _open(key, raw)
+            if opened is None:
+                continue
+            xml, app_id = opened
+            if app_id == self.app_id.encode():
+                return xml, index
+            foreign = True
+        raise ForeignAppError if foreign else DecryptError
+
+    def encrypt_reply(self, xml: str, nonce: str, key_index: int = 0, timestamp: str | None = None) -> str:
+        encrypt = PrpCrypto(self._keys[key_index]).encrypt(xml, self.app_id).decode()
+        timestamp = timestamp or str(int(time.time()))
+        signature = sign(self.token, timestamp, nonce, encrypt)
+        return (
+            f"<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt>"
+            f"<MsgSignature><![CDATA[{signature}]]></MsgSignature>"
+            f"<TimeStamp>{timestamp}</TimeStamp>"
+            f"<Nonce><![CDATA[{cdata(nonce)}]]></Nonce></xml>"
+        )
+
+
+def _open(key: bytes, raw: bytes) -> tuple[str, bytes] | None:
+    """random(16) ‖ len(4, big-endian) ‖ xml ‖ appid, padded to 32 bytes; None if it isn't."""
+    plain = WeChatCipher(key).decrypt(raw)
+    pad = plain[-1]
+    if not 1 <= pad <= 32 or plain[-pad:] != bytes([pad]) * pad:
+        return None
+    body = plain[16:-pad]
+    if len(body) < 4:
+        return None
+    length = int.from_bytes(body[:4], "big")
+    if length > len(body) - 4:
+        return None
+    try:
+        return body[4 : 4 + length].decode("utf-8"), body[4 + length :]
+    except UnicodeDecodeError:
+        return None
+
+
+def _aes_key(encoding_aes_key: str) -> bytes:
+    key = base64.b64decode(encoding_aes_key + "=")
+    if len(key) != 32:
+        raise ValueError("EncodingAESKey must decode to 32 bytes")
+    return key
+
+
+def cdata(value: str) -> str:
+    """Make a value safe inside <![CDATA[...]]>: split any ']]>'."""
+    return value.replace("]]>", "]]]]><![CDATA[>")

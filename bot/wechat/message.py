@@ -1,0 +1,105 @@
+"""Incoming pushes: XML → `Incoming`, a plain record the rest of the bot reads.
+
+Parsed with xmltodict (entities disabled), the parser under wechatpy's `parse_message`: that
+function rewrites `Event` for QR-scene subscriptions, which the dedup key needs as sent, and it
+returns `UnknownMessage` for the subscribe_msg_* events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from xml.parsers.expat import ExpatError
+
+import xmltodict
+
+_FORBIDDEN = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
+
+
+class MalformedMessage(Exception):
+    """Not a WeChat push: bad XML, a DOCTYPE/ENTITY, or a missing required field."""
+
+
+def parse_xml(body: bytes | str) -> dict[str, object]:
+    """The children of the root <xml> element; refuses DTDs before parsing anything."""
+    raw = body.encode() if isinstance(body, str) else body
+    if any(marker in raw for marker in _FORBIDDEN):
+        raise MalformedMessage("DOCTYPE or ENTITY in body")
+    try:
+        # Values keep their spaces; whitespace between elements lands in "#text" and is ignored.
+        doc = xmltodict.parse(raw, disable_entities=True, strip_whitespace=False)
+    except (ExpatError, ValueError) as exc:
+        raise MalformedMessage(str(exc)) from None
+    root = doc.get("xml") if isinstance(doc, dict) else None
+    if not isinstance(root, dict):
+        raise MalformedMessage("root element is not <xml>")
+    return root
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    to_user: str  # our account's original id
+    openid: str  # FromUserName
+    create_time: str
+    msg_type: str  # as sent: text, image, voice, location, event, ...
+    event: str = ""  # as sent: subscribe, CLICK, LOCATION, ...
+    fields: dict[str, object] = field(default_factory=dict)
+
+    def get(self, name: str) -> str:
+        value = self.fields.get(name)
+        return value if isinstance(value, str) else ""
+
+    @property
+    def msg_id(self) -> str:
+        return self.get("MsgId")
+
+    @property
+    def dedup_key(self) -> str:
+        if self.msg_type != "event" and self.msg_id:
+            return f"msg:{self.msg_id}"
+        kind = self.event if self.msg_type == "event" else self.msg_type
+        return f"evt:{self.openid}:{self.create_time}:{kind}"
+
+    @property
+    def content(self) -> str:
+        return self.get("Content")
+
+    @property
+    def event_key(self) -> str:
+        return self.get("EventKey")
+
+    @property
+    def location(self) -> tuple[float, float] | None:
+        """(lat, lng) of a location message or a LOCATION event."""
+        lat, lng = (
+            (self.get("Latitude"), self.get("Longitude"))
+            if self.msg_type == "event"
+            else (self.get("Location_X"), self.get("Location_Y"))
+        )
+        try:
+            return float(lat), float(lng)
+        except ValueError:
+            return None
+
+
+REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
+
+
+def parse_message(body: bytes | str) -> Incoming:
+    root = parse_xml(body)
+    missing = [name for name in REQUIRED if not isinstance(root.get(name), str) or not root[name]]
+    if missing:
+        raise MalformedMessage(f"missing {', '.join(missing)}")
+    msg_type = str(root["MsgType"])
+    event = root.get("Event")
+    if msg_type == "event" and not isinstance(event, str):
+        raise MalformedMessage("event without Event")
+    if not str(root["CreateTime"]).isdigit():
+        raise MalformedMessage("CreateTime is not a number")
+    return Incoming(
+        to_user=str(root["ToUserName"]),
+        openid=str(root["FromUserName"]),
+        create_time=str(root["CreateTime"]),
+        msg_type=msg_type,
+        event=event if isinstance(event, str) else "",
+        fields=root,
+    )

@@ -1,0 +1,77 @@
+"""受理点 (ACCEPTANCE_POINTS): the nearest acceptance points.
+
+Questions, in order:
+  where   "请发送您的位置，或回复所在区"   a location, or a district by name or number
+Then the reply: the three nearest points with address, opening hours, phone and distance.
+"""
+
+from __future__ import annotations
+
+from conversations.flow import Answers, Context, Finished, Flow, Location, Step
+from conversations.parsers import district
+from handlers.keys import MenuKey
+from models.districts import DISTRICTS, find_district
+from models.geo import nearest
+
+SHOWN = 3
+
+
+def _district_list() -> str:
+    return "\n".join(f"{i}. {d.name}" for i, d in enumerate(DISTRICTS, 1))
+
+
+def _place(location: Location) -> dict[str, object]:
+    return {"lat": location.lat, "lng": location.lng, "label": location.label}
+
+
+def _district(text: str) -> dict[str, object]:
+    return {"district": district(text)}
+
+
+def _show(where: dict[str, object]) -> str:
+    return str(where.get("district") or where.get("label") or "您发送的位置")
+
+
+async def _lookup(ctx: Context, answers: Answers) -> Finished:
+    where = answers["points.where"]
+    points = await ctx.services.points.all()
+    if not points:
+        return Finished("受理点名单暂未导入，请稍后再试，或拨打12345咨询。")
+    if "district" in where:
+        area = find_district(where["district"])
+        assert area is not None  # the parser only accepts known districts
+        lat, lng, origin = area.lat, area.lng, f"{area.name}中心"
+    else:
+        lat, lng, origin = where["lat"], where["lng"], "您的位置"
+    lines = [f"离{origin}最近的{min(SHOWN, len(points))}个受理点："]
+    for i, (p, km) in enumerate(nearest(points, lat, lng, SHOWN), 1):
+        lines.append(
+            f"\n{i}. {p.name}（{_distance(km)}）\n地址：{p.address}\n办公时间：{p.hours}\n电话：{p.phone}"
+        )
+    lines.append("\n办理时请带上身份证。回复「菜单」查看其他事项。")
+    return Finished("\n".join(lines))
+
+
+def _distance(km: float) -> str:
+    return f"约{round(km * 1000, -1):.0f}米" if km < 1 else f"约{km:.1f}公里"
+
+
+FLOW = Flow(
+    key=MenuKey.ACCEPTANCE_POINTS,
+    title="查询受理点",
+    review=False,
+    steps=(
+        Step(
+            name="points.where",
+            question=(
+                "请发送您的位置（点击输入框旁的「+」→「位置」），我帮您找最近的受理点；"
+                f"也可以回复所在区的名称或序号：\n{_district_list()}"
+            ),
+            label="位置",
+            parse=_district,
+            on_location=_place,
+            show=_show,
+        ),
+    ),
+    submit=_lookup,
+)

@@ -1,0 +1,175 @@
+"""Answer parsers: raw answer text in, a JSON-safe value out, or `Invalid` with the reason.
+
+Every parser first applies NFKC, so full-width digits, letters and spaces typed on a Chinese
+keyboard read as their ASCII forms. Messages say what is wrong and how to fix it; the engine
+repeats the question after them, so they never repeat it. Nothing here reads a clock: a parser
+that depends on the date takes it as a keyword argument.
+"""
+
+import calendar
+import re
+import unicodedata
+from datetime import date
+
+from stdnum import numdb
+from stdnum.cn import ric
+from stdnum.cn import uscc as stdnum_uscc
+from stdnum.exceptions import InvalidComponent
+
+from models.districts import DISTRICTS, find_district
+
+
+class Invalid(ValueError):
+    """The answer cannot be accepted; `message` tells the resident why, in Chinese."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def _compact(text: str) -> str:
+    """Normalised, with the spaces and dashes people type inside long numbers removed."""
+    return re.sub(r"[\s-]", "", _normalise(text))
+
+
+def _cn_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _region_known(code: str) -> bool:
+    # Not ric.validate's region check: it wants the code to exist in the birth year, but the code
+    # is where the number was first issued, often years later (宝安区 440306 dates from 1992 and
+    # is on many IDs of people born before), and it raises KeyError on unlisted codes such as
+    # 440399. So: any code in stdnum's GB/T 2260 table, current or retired; the check digit
+    # still catches typos.
+    parts = numdb.get("cn/loc").info(code)
+    return any("county" in props for _part, props in parts)
+
+
+def resident_id(text: str, *, today: date) -> str:
+    """An 18-character resident ID number (GB 11643-1999), upper-case X.
+
+    `today` is the resident's local date; a birth date after it is refused.
+    """
+    number = _compact(text).upper()
+    if not re.fullmatch(r"[0-9X]*", number):
+        raise Invalid("身份证号码只能包含数字，末位可以是X，请核对后重新输入。")
+    if len(number) == 15:
+        raise Invalid("这是15位旧身份证号码，请输入18位新号码。")
+    if len(number) != 18:
+        raise Invalid(f"身份证号码应为18位，您输入了{len(number)}位，请核对后重新输入。")
+    if "X" in number[:17]:
+        raise Invalid("身份证号码只有末位可以是X，前17位都是数字，请核对后重新输入。")
+    try:
+        born = ric.get_birth_date(number)
+    except InvalidComponent:
+        raise Invalid(
+            f"身份证号码第7至14位是出生日期，{number[6:14]}不是有效日期，请核对后重新输入。"
+        ) from None
+    if born > today:
+        raise Invalid(f"身份证号码中的出生日期{_cn_date(born)}晚于今天，请核对后重新输入。")
+    if not _region_known(number[:6]):
+        raise Invalid(f"身份证号码前6位地区码{number[:6]}不存在，请核对后重新输入。")
+    if ric.calc_check_digit(number) != number[17]:
+        raise Invalid("身份证号码校验位不对，请核对后重新输入18位号码，末位可以是X。")
+    return number
+
+
+def cn_mobile(text: str) -> str:
+    """A mainland mobile number, returned as its 11 digits."""
+    number = re.sub(r"^(?:\+86|0086)", "", _compact(text))
+    if len(number) == 13 and number.startswith("86"):
+        number = number[2:]
+    if not re.fullmatch(r"[0-9]*", number):
+        raise Invalid("手机号码只能包含数字，请重新输入11位手机号码。")
+    if number.startswith("0"):
+        raise Invalid("这像是固定电话号码，请输入11位手机号码。")
+    if len(number) != 11:
+        raise Invalid(f"手机号码应为11位，您输入了{len(number)}位，请核对后重新输入。")
+    if not re.fullmatch(r"1[3-9][0-9]{9}", number):
+        raise Invalid("手机号码应以13至19开头，请核对后重新输入。")
+    return number
+
+
+_DATE_PATTERNS = (
+    re.compile(r"(?P<y>[0-9]{4})(?P<sep>[-/.])(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})"),
+    re.compile(r"(?P<y>[0-9]{4})年(?P<m>[0-9]{1,2})月(?P<d>[0-9]{1,2})[日号]?"),
+)
+
+
+def flexible_date(text: str, *, not_before: date | None = None, not_after: date | None = None) -> str:
+    """A date as ISO `YYYY-MM-DD` from 2025-03-01, 2025/3/1, 2025.3.1 or 2025年3月1日.
+
+    `not_before`/`not_after` bound it inclusively; for "not in the future" pass today.
+    """
+    words = "".join(_normalise(text).split())
+    match = next((m for p in _DATE_PATTERNS if (m := p.fullmatch(words))), None)
+    if match is None:
+        raise Invalid("日期格式不对，请按 2025-03-01 或 2025年3月1日 的格式输入。")
+    year, month, day = int(match["y"]), int(match["m"]), int(match["d"])
+    if year < 1900:
+        raise Invalid(f"年份{year}不对，请核对后重新输入。")
+    if not 1 <= month <= 12:
+        raise Invalid(f"月份{month}不对，月份应为1到12，请核对后重新输入。")
+    days_in_month = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days_in_month:
+        raise Invalid(f"{year}年{month}月没有{day}日（这个月只有{days_in_month}天），请核对后重新输入。")
+    answer = date(year, month, day)
+    if not_before is not None and answer < not_before:
+        raise Invalid(f"日期不能早于{_cn_date(not_before)}，请核对后重新输入。")
+    if not_after is not None and answer > not_after:
+        raise Invalid(f"日期不能晚于{_cn_date(not_after)}，请核对后重新输入。")
+    return answer.isoformat()
+
+
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def uscc(text: str) -> str:
+    """A 统一社会信用代码 (GB 32100-2015), upper-case."""
+    code = _compact(text).upper()
+    if len(code) != 18:
+        raise Invalid(f"统一社会信用代码应为18位，您输入了{len(code)}位，请对照营业执照重新输入。")
+    # stdnum.cn.uscc wants digits in the first 8 places, but GB 32100 also gives registering
+    # authorities the letters A, N and Y (N: rural collectives), so only places 3-8 must be digits.
+    if not (all(c in _USCC_ALPHABET for c in code) and code[2:8].isdigit()):
+        raise Invalid(
+            "统一社会信用代码由数字和大写字母组成（没有I、O、Z、S、V），第3至8位是数字，"
+            "请对照营业执照重新输入。"
+        )
+    if stdnum_uscc.calc_check_digit(code) != code[17]:
+        raise Invalid("统一社会信用代码校验位不对，请对照营业执照核对后重新输入。")
+    return code
+
+
+def non_empty(text: str, *, max_len: int = 100) -> str:
+    """Free text, trimmed and with runs of whitespace made one space; 1 to `max_len` characters."""
+    answer = " ".join(_normalise(text).split())
+    if not answer:
+        raise Invalid("内容不能为空，请重新输入。")
+    if len(answer) > max_len:
+        raise Invalid(f"内容太长：最多{max_len}个字，您输入了{len(answer)}个字，请精简后重新输入。")
+    return answer
+
+
+_DISTRICT_LIST = "、".join(f"{n} {d.name}" for n, d in enumerate(DISTRICTS, start=1))
+
+
+def district(text: str) -> str:
+    """A Shenzhen district by name, alias or number; returns the canonical name."""
+    found = find_district(text)
+    if found is None:
+        raise Invalid(f"没有找到这个区。请回复区名或序号：{_DISTRICT_LIST}。")
+    return found.name
+
+
+def masked_id(id_number: str) -> str:
+    """`4403**********1234`: the only form in which an ID number is shown or logged."""
+    if len(id_number) != 18:
+        # Masking a shorter string the same way could show most or all of it.
+        raise ValueError("masked_id expects an 18-character ID number")
+    return f"{id_number[:4]}{'*' * 10}{id_number[-4:]}"

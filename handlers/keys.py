@@ -1,0 +1,63 @@
+"""Every flow's keyword and custom-menu EventKey (SPEC §4), in one enum: a typo fails at import."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class MenuKey(Enum):
+    """Value: (keyword a resident types, short description for the menu)."""
+
+    ACCOUNT_REGISTER = ("注册", "注册个人账号")
+    ACCOUNT_LOGIN = ("登录", "绑定个人或单位账号")
+    ACCOUNT_LOGOUT = ("退出", "解除绑定")
+    REALNAME = ("实名认证", "完成实名认证")
+    RESIDENCE_REGISTER = ("居住登记", "申报居住登记")
+    ELIGIBILITY = ("办证资格", "查询能否申领居住证")
+    PERMIT_APPLY = ("申领", "申领居住证")
+    ENDORSE = ("签注", "办理居住证签注")
+    UNIT_APPLY = ("代办", "单位代办居住证")
+    UNIT_ENDORSE = ("单位签注", "单位办理签注")
+    RECEIPTS = ("回执", "查看受理回执")
+    PROGRESS = ("进度", "查询办理进度")
+    ACCEPTANCE_POINTS = ("受理点", "查询附近的受理点")
+    REMINDERS = ("提醒", "开启或关闭签注提醒")
+
+    @property
+    def keyword(self) -> str:
+        return self.value[0]
+
+    @property
+    def summary(self) -> str:
+        return self.value[1]
+
+    @property
+    def event_key(self) -> str:
+        return self.name
+
+    @classmethod
+    def from_event_key(cls, key: str) -> MenuKey | None:
+        return cls.__members__.get(key.strip())
+
+    @classmethod
+    def from_keyword(cls, text: str) -> MenuKey | None:
+        return _BY_KEYWORD.get(text.strip())
+
+
+_BY_KEYWORD = {key.keyword: key for key in MenuKey}
+
+
+class Command(Enum):
+    """Global commands, valid in any state."""
+
+    MENU = ("菜单", "帮助", "menu", "help", "?", "？")
+    CANCEL = ("取消", "退出办理")
+    BACK = ("返回", "上一步")
+
+    @classmethod
+    def parse(cls, text: str) -> Command | None:
+        word = text.strip().lower()
+        for command in cls:
+            if word in command.value:
+                return command
+        return None

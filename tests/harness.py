@@ -1,0 +1,107 @@
+"""Pytest plugin: the bot on aiohttp's test server, and fake residents talking to it.
+
+`resident.send("受理点")` posts the XML WeChat would post, through the whole HTTP path, and
+returns the reply as the resident reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot import db as database
+from bot.acceptance_points_import import load_points_file, replace_points
+from bot.app import create_app
+from bot.chat import ChatClient
+from bot.config import Settings
+
+TOKEN = "testtoken42"
+APP_ID = "wx5823bf96d3bd56c7"
+AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+ORIGINAL_ID = "gh_1234567890ab"
+EXAMPLE_POINTS = Path(__file__).resolve().parent.parent / "data" / "acceptance_points.example.yaml"
+
+
+def make_settings(tmp_path: Path, **sections: dict[str, Any]) -> Settings:
+    """Test settings: SQLite in tmp_path, in-memory state, plain mode, no clock-skew check."""
+    values: dict[str, dict[str, Any]] = {
+        "wechat": {
+            "token": TOKEN,
+            "app_id": APP_ID,
+            "encoding_aes_key": AES_KEY,
+            "original_id": ORIGINAL_ID,
+            "mode": "plain",
+            "max_clock_skew_s": 0,
+        },
+        "database": {"url": f"sqlite://{tmp_path}/bot.sqlite3"},
+        "data": {"acceptance_points": str(EXAMPLE_POINTS)},
+    }
+    for name, overrides in sections.items():
+        values[name] = {**values.get(name, {}), **overrides}
+    return Settings(**values)
+
+
+class Residents:
+    """Makes fake residents for one running bot."""
+
+    def __init__(self, client: TestClient, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+
+    def __call__(self, openid: str = "o_resident_1", *, safe: bool = False) -> ChatClient:
+        return ChatClient(
+            str(self.client.make_url("/wechat")),
+            openid=openid,
+            token=TOKEN,
+            app_id=APP_ID,
+            encoding_aes_key=AES_KEY,
+            original_id=ORIGINAL_ID,
+            safe=safe,
+            session=self.client.session,
+        )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+async def database_ready(settings: Settings) -> AsyncIterator[None]:
+    await database.initdb(settings.database.url)
+    await database.open_db(settings.database.url)
+    await replace_points(load_points_file(EXAMPLE_POINTS))
+    yield
+    await database.close_db()
+
+
+BotFactory = Callable[..., Awaitable[TestClient]]
+
+
+@pytest.fixture
+def start_bot(aiohttp_client: Any, database_ready: None) -> BotFactory:
+    """start_bot(settings, **create_app_kwargs) → a test client of a running bot."""
+
+    async def start(settings: Settings, **kwargs: Any) -> TestClient:
+        return await aiohttp_client(create_app(settings, manage_db=False, **kwargs))
+
+    return start
+
+
+@pytest.fixture
+async def bot(start_bot: BotFactory, settings: Settings) -> TestClient:
+    return await start_bot(settings)
+
+
+@pytest.fixture
+def residents(bot: TestClient, settings: Settings) -> Residents:
+    return Residents(bot, settings)
+
+
+@pytest.fixture
+def resident(residents: Residents) -> ChatClient:
+    return residents()

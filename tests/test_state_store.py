@@ -1,0 +1,137 @@
+"""One contract for every state store, run against memory and a real redis-server."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.state import LockTimeout, StateStore
+from bot.state.memory import MemoryStore
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[StateStore]:
+    options = {"dedup_ttl_s": 60, "lock_timeout_s": 0.5}
+    if request.param == "memory":
+        yield MemoryStore(**options)
+        return
+    from bot.state.redis import RedisStore
+
+    redis_url = request.getfixturevalue("redis_url")
+    store = RedisStore(redis_url, prefix=f"t{uuid.uuid4().hex[:8]}:", **options)
+    yield store
+    await store.close()
+
+
+async def test_first_delivery_is_new_with_no_state(store):
+    begin = await store.begin("msg:1", "o1")
+    assert begin.kind == "new" and begin.turn.state is None
+    await store.commit(begin.turn, {"step": "a"}, 60, "<xml>r1</xml>")
+
+
+async def test_committed_state_is_loaded_by_the_next_turn(store):
+    first = await store.begin("msg:1", "o1")
+    await store.commit(first.turn, {"step": "a", "answers": {"x": "是"}}, 60, "r1")
+    second = await store.begin("msg:2", "o1")
+    assert second.turn.state == {"step": "a", "answers": {"x": "是"}}
+    await store.commit(second.turn, None, 60, "r2")
+    assert await store.load_state("o1") is None
+
+
+async def test_a_repeated_delivery_gets_the_kept_reply(store):
+    first = await store.begin("msg:1", "o1")
+    await store.commit(first.turn, {"n": 1}, 60, "<xml>reply</xml>")
+    again = await store.begin("msg:1", "o1")
+    assert again.kind == "duplicate" and again.reply == "<xml>reply</xml>"
+
+
+async def test_an_empty_reply_is_kept_as_empty(store):
+    first = await store.begin("evt:o1:1:unsubscribe", "o1")
+    await store.commit(first.turn, None, 60, "")
+    again = await store.begin("evt:o1:1:unsubscribe", "o1")
+    assert again.kind == "duplicate" and again.reply == ""
+
+
+async def test_a_delivery_seen_while_running_is_pending_and_can_wait_for_the_reply(store):
+    first = await store.begin("msg:1", "o1")
+    assert (await store.begin("msg:1", "o1")).kind == "pending"
+    waiter = asyncio.create_task(store.wait_reply("msg:1", 2))
+    await asyncio.sleep(0.05)
+    await store.commit(first.turn, None, 60, "late reply")
+    assert await waiter == "late reply"
+
+
+async def test_wait_reply_gives_up_after_its_timeout(store):
+    await store.begin("msg:1", "o1")
+    assert await store.wait_reply("msg:1", 0.1) is None
+
+
+async def test_abort_lets_a_retry_run_again_and_keeps_the_old_state(store):
+    first = await store.begin("msg:1", "o1")
+    await store.commit(first.turn, {"n": 1}, 60, "r")
+    second = await store.begin("msg:2", "o1")
+    await store.abort(second.turn)
+    retry = await store.begin("msg:2", "o1")
+    assert retry.kind == "new" and retry.turn.state == {"n": 1}
+
+
+async def test_one_users_turns_never_overlap(store):
+    inside, overlaps = 0, 0
+
+    async def turn(i: int) -> None:
+        nonlocal inside, overlaps
+        begin = await store.begin(f"msg:{i}", "o1")
+        inside += 1
+        overlaps += inside > 1
+        await asyncio.sleep(0.005)
+        n = (begin.turn.state or {"n": 0})["n"]
+        inside -= 1
+        await store.commit(begin.turn, {"n": n + 1}, 60, "r")
+
+    await asyncio.gather(*(turn(i) for i in range(20)))
+    assert overlaps == 0
+    assert await store.load_state("o1") == {"n": 20}
+
+
+async def test_different_users_do_not_wait_for_each_other(store):
+    a = await store.begin("msg:1", "o1")
+    b = await asyncio.wait_for(store.begin("msg:2", "o2"), 0.3)
+    assert b.kind == "new"
+    await store.commit(a.turn, None, 60, "")
+    await store.commit(b.turn, None, 60, "")
+
+
+async def test_lock_wait_times_out_and_releases_the_claim(store):
+    held = await store.begin("msg:1", "o1")
+    with pytest.raises(LockTimeout):
+        await store.begin("msg:2", "o1")
+    await store.commit(held.turn, None, 60, "")
+    assert (await store.begin("msg:2", "o1")).kind == "new"
+
+
+async def test_state_expires_after_its_ttl(store):
+    first = await store.begin("msg:1", "o1")
+    await store.commit(first.turn, {"n": 1}, 0.1, "")  # type: ignore[arg-type]
+    await asyncio.sleep(0.2)
+    assert await store.load_state("o1") is None
+
+
+async def test_values_with_only_new_and_ttl(store):
+    assert await store.set("k", "v1", 60, only_new=True)
+    assert not await store.set("k", "v2", 60, only_new=True)
+    assert await store.get("k") == "v1"
+    await store.set("short", "x", 0.1)
+    await asyncio.sleep(0.2)
+    assert await store.get("short") is None
+    await store.delete("k")
+    assert await store.get("k") is None
+
+
+async def test_chinese_state_round_trips(store):
+    first = await store.begin("msg:1", "o1")
+    await store.commit(first.turn, {"answers": {"points.where": {"district": "南山区"}}}, 60, "好")
+    assert (await store.load_state("o1"))["answers"]["points.where"]["district"] == "南山区"
+    assert await store.ping()
