@@ -262,9 +262,7 @@ class ChatClient:
         if missing:
             raise ChatError(f"加密回复缺少 {', '.join(missing)}")
         try:
-            return self._crypto.decrypt_message(
-                reply, reply["MsgSignature"], reply["TimeStamp"], reply["Nonce"]
-            )
+            return self._crypto.decrypt_message(reply, reply["MsgSignature"], reply["TimeStamp"], reply["Nonce"])
         except InvalidSignatureException as exc:
             raise ChatError("加密回复的 MsgSignature 不对") from exc
         except InvalidAppIdException as exc:

@@ -88,7 +88,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def _initdb(settings: Settings, args: argparse.Namespace) -> int:
     from bot import db
-    from bot.acceptance_points_import import load_points_if_empty
+    from bot.acceptance_points_import import ImportFileError, load_points_if_empty
 
     async def run() -> None:
         await db.initdb(settings.database.url)
@@ -100,7 +100,11 @@ def _initdb(settings: Settings, args: argparse.Namespace) -> int:
         if loaded:
             print(f"loaded {loaded} acceptance points from {settings.data.acceptance_points}")
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except ImportFileError as exc:
+        print(f"{settings.data.acceptance_points}: acceptance points not loaded:\n{exc}", file=sys.stderr)
+        return 1
     print(f"database ready: {db.dialect_of(settings.database.url)}")
     return 0
 

@@ -134,9 +134,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: objec
     yaml_path = config_path(path)
     if not yaml_path.is_file():
         raise ConfigError(f"config: file {yaml_path} not found")
-    config = SettingsConfigDict(
-        **{**Settings.model_config, "yaml_file": yaml_path, "yaml_file_encoding": "utf-8"}
-    )
+    config = SettingsConfigDict(**{**Settings.model_config, "yaml_file": yaml_path, "yaml_file_encoding": "utf-8"})
     source = type("FileSettings", (Settings,), {"model_config": config, "__module__": __name__})
     try:
         settings = source(**overrides)
@@ -145,6 +143,10 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: objec
     except Exception as exc:  # YAML syntax errors and the like
         raise ConfigError(f"config: {yaml_path}: {exc}".splitlines()[0]) from None
     _check_consistency(settings)
+    # Data files named in the config are found beside it, wherever the bot is started from.
+    points = settings.data.acceptance_points
+    if not points.is_absolute():
+        settings.data.acceptance_points = (yaml_path.parent / points).resolve()
     return settings
 
 
@@ -169,6 +171,4 @@ def _check_consistency(s: Settings) -> None:
     if s.state.backend == "redis" and not s.redis.url:
         raise ConfigError("config: redis.url: is required when state.backend is redis")
     if s.state.backend == "memory" and s.redis.url:
-        raise ConfigError(
-            "config: state.backend: is memory but redis.url is set; choose redis or clear the url"
-        )
+        raise ConfigError("config: state.backend: is memory but redis.url is set; choose redis or clear the url")

@@ -52,9 +52,7 @@ def dialect_of(url: str) -> str:
     try:
         return _DIALECTS[scheme]
     except KeyError:
-        raise ValueError(
-            f"database url: unsupported scheme {scheme!r}; use sqlite:// or postgres://"
-        ) from None
+        raise ValueError(f"database url: unsupported scheme {scheme!r}; use sqlite:// or postgres://") from None
 
 
 def tortoise_config(url: str) -> dict[str, Any]:

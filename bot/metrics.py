@@ -9,9 +9,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.messages = Counter(
-            "rb_messages", "Pushes received, by MsgType (events by Event)", ["type"], registry=r
-        )
+        self.messages = Counter("rb_messages", "Pushes received, by MsgType (events by Event)", ["type"], registry=r)
         self.rejected = Counter(
             "rb_rejected_requests", "Callback requests refused, by HTTP status", ["status"], registry=r
         )
@@ -27,6 +25,4 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=r,
         )
-        self.pushes = Counter(
-            "rb_pushes", "Messages sent through the API, by result", ["kind", "result"], registry=r
-        )
+        self.pushes = Counter("rb_pushes", "Messages sent through the API, by result", ["kind", "result"], registry=r)

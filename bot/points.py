@@ -30,8 +30,6 @@ class PointDirectory:
     async def all(self) -> tuple[Point, ...]:
         if time.monotonic() - self._loaded_at > self.TTL_S:
             rows = await AcceptancePoint.all().order_by("id")
-            self._points = tuple(
-                Point(r.name, r.district, r.address, r.lat, r.lng, r.hours, r.phone) for r in rows
-            )
+            self._points = tuple(Point(r.name, r.district, r.address, r.lat, r.lng, r.hours, r.phone) for r in rows)
             self._loaded_at = time.monotonic()
         return self._points

@@ -45,9 +45,7 @@ async def _lookup(ctx: Context, answers: Answers) -> Finished:
         lat, lng, origin = where["lat"], where["lng"], "您的位置"
     lines = [f"离{origin}最近的{min(SHOWN, len(points))}个受理点："]
     for i, (p, km) in enumerate(nearest(points, lat, lng, SHOWN), 1):
-        lines.append(
-            f"\n{i}. {p.name}（{_distance(km)}）\n地址：{p.address}\n办公时间：{p.hours}\n电话：{p.phone}"
-        )
+        lines.append(f"\n{i}. {p.name}（{_distance(km)}）\n地址：{p.address}\n办公时间：{p.hours}\n电话：{p.phone}")
     lines.append("\n办理时请带上身份证。回复「菜单」查看其他事项。")
     return Finished("\n".join(lines))
 

@@ -70,14 +70,10 @@ class Engine:
         return flow.step(state["step"]).on_location is not None
 
     # -- entry points ------------------------------------------------------------------------
-    async def start(
-        self, key: MenuKey, ctx: Context, *, notice: str = "", first: Input | None = None
-    ) -> Outcome:
+    async def start(self, key: MenuKey, ctx: Context, *, notice: str = "", first: Input | None = None) -> Outcome:
         flow = self.flows.get(key)
         if flow is None:
-            return Outcome(
-                notice + texts.NOT_AVAILABLE.format(keyword=key.keyword) + "\n\n" + self.menu(), None
-            )
+            return Outcome(notice + texts.NOT_AVAILABLE.format(keyword=key.keyword) + "\n\n" + self.menu(), None)
         for requirement in flow.requires:
             missing = await requirement(ctx)
             if missing:
@@ -166,9 +162,7 @@ class Engine:
             hint = texts.KEPT_ANSWER.format(value=step.show(kept)) if step.name in state["answers"] else ""
             return Outcome(step.prompt + hint, self._touch({**state, "step": step.name}, ctx))
         if flow.review:
-            return Outcome(
-                self._review_text(flow, state["answers"]), self._touch({**state, "step": REVIEW}, ctx)
-            )
+            return Outcome(self._review_text(flow, state["answers"]), self._touch({**state, "step": REVIEW}, ctx))
         return await self._submit(flow, state, ctx)
 
     async def _review(self, flow: Flow, state: State, text: str | None, ctx: Context) -> Outcome:
@@ -187,9 +181,7 @@ class Engine:
                 hint = texts.KEPT_ANSWER.format(value=step.show(state["answers"][step.name]))
                 return Outcome(step.prompt + hint, self._touch(edited, ctx))
             return Outcome(
-                texts.NO_SUCH_ITEM.format(n=n, count=len(visible))
-                + "\n\n"
-                + self._review_text(flow, state["answers"]),
+                texts.NO_SUCH_ITEM.format(n=n, count=len(visible)) + "\n\n" + self._review_text(flow, state["answers"]),
                 self._touch(state, ctx),
             )
         return Outcome(
@@ -215,9 +207,7 @@ class Engine:
         try:
             finished: Finished = await flow.submit(ctx, state["answers"])
         except Invalid as exc:  # found wrong only on submit (e.g. a conflict): fix and confirm again
-            return Outcome(
-                exc.message + "\n\n" + self._review_text(flow, state["answers"]), self._touch(state, ctx)
-            )
+            return Outcome(exc.message + "\n\n" + self._review_text(flow, state["answers"]), self._touch(state, ctx))
         if finished.reference is None:
             return Outcome(finished.reply, None, completed=flow.key)
         done = {"v": STATE_VERSION, "flow": flow.key.name, "done": finished.reference}
@@ -225,10 +215,7 @@ class Engine:
 
     # -- helpers -----------------------------------------------------------------------------
     def _review_text(self, flow: Flow, answers: dict[str, Any]) -> str:
-        lines = [
-            f"{i}. {s.label}：{s.show(answers[s.name])}"
-            for i, s in enumerate(_answered_steps(flow, answers), 1)
-        ]
+        lines = [f"{i}. {s.label}：{s.show(answers[s.name])}" for i, s in enumerate(_answered_steps(flow, answers), 1)]
         return texts.REVIEW.format(title=flow.title, lines="\n".join(lines))
 
     def _flow_of(self, state: State | None) -> Flow | None:
@@ -281,9 +268,7 @@ def _prune(flow: Flow, answers: dict[str, Any]) -> dict[str, Any]:
         answers = {k: v for k, v in answers.items() if k not in stale}
 
 
-def _next_step(
-    flow: Flow, answers: dict[str, Any], *, after: str | None, unanswered_only: bool = False
-) -> Step | None:
+def _next_step(flow: Flow, answers: dict[str, Any], *, after: str | None, unanswered_only: bool = False) -> Step | None:
     names = [s.name for s in flow.steps]
     start = 0 if after is None else names.index(after) + 1
     for step in flow.steps[start:]:

@@ -67,9 +67,7 @@ def resident_id(text: str, *, today: date) -> str:
     try:
         born = ric.get_birth_date(number)
     except InvalidComponent:
-        raise Invalid(
-            f"身份证号码第7至14位是出生日期，{number[6:14]}不是有效日期，请核对后重新输入。"
-        ) from None
+        raise Invalid(f"身份证号码第7至14位是出生日期，{number[6:14]}不是有效日期，请核对后重新输入。") from None
     if born > today:
         raise Invalid(f"身份证号码中的出生日期{_cn_date(born)}晚于今天，请核对后重新输入。")
     if not _region_known(number[:6]):
@@ -138,8 +136,7 @@ def uscc(text: str) -> str:
     # authorities the letters A, N and Y (N: rural collectives), so only places 3-8 must be digits.
     if not (all(c in _USCC_ALPHABET for c in code) and code[2:8].isdigit()):
         raise Invalid(
-            "统一社会信用代码由数字和大写字母组成（没有I、O、Z、S、V），第3至8位是数字，"
-            "请对照营业执照重新输入。"
+            "统一社会信用代码由数字和大写字母组成（没有I、O、Z、S、V），第3至8位是数字，请对照营业执照重新输入。"
         )
     if stdnum_uscc.calc_check_digit(code) != code[17]:
         raise Invalid("统一社会信用代码校验位不对，请对照营业执照核对后重新输入。")

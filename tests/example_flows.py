@@ -55,9 +55,7 @@ def many_questions(count: int, submissions: list[dict]) -> Flow:
         submissions.append(dict(answers))
         return Finished("已提交", reference=f"M{len(submissions)}")
 
-    steps = tuple(
-        Step(f"many.q{i:02d}", f"第{i}题", f"第{i}题", parse=non_empty) for i in range(1, count + 1)
-    )
+    steps = tuple(Step(f"many.q{i:02d}", f"第{i}题", f"第{i}题", parse=non_empty) for i in range(1, count + 1))
     return Flow(key=MenuKey.PERMIT_APPLY, title="多题", steps=steps, submit=submit)
 
 

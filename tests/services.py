@@ -100,9 +100,7 @@ class RedisServer:
             "--daemonize", "no",
         ]  # fmt: skip
         with self.log_path.open("ab") as log:
-            self._proc = subprocess.Popen(
-                args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-            )
+            self._proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_until(self.ping, lambda: self.running, f"redis-server on port {self.port}")
         except RuntimeError as exc:
@@ -225,13 +223,10 @@ class PostgresServer:
 
     def _server_tool(self, tool: str, *args: str) -> None:
         cmd = [*self._as_user, str(self.bindir / tool), *args]
-        out = subprocess.run(
-            cmd, cwd=self.directory, capture_output=True, text=True, timeout=120, check=False
-        )
+        out = subprocess.run(cmd, cwd=self.directory, capture_output=True, text=True, timeout=120, check=False)
         if out.returncode != 0:
             raise RuntimeError(
-                f"{tool} failed ({out.returncode}): {out.stderr.strip() or out.stdout.strip()}\n"
-                f"{_tail(self.log_path)}"
+                f"{tool} failed ({out.returncode}): {out.stderr.strip() or out.stdout.strip()}\n{_tail(self.log_path)}"
             )
 
 

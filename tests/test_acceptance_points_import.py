@@ -55,9 +55,7 @@ def problems_of(path: Path) -> list[str]:
 
 
 async def table() -> dict[str, tuple]:
-    return {
-        p.name: (p.district, p.address, p.lat, p.lng, p.hours, p.phone) for p in await AcceptancePoint.all()
-    }
+    return {p.name: (p.district, p.address, p.lat, p.lng, p.hours, p.phone) for p in await AcceptancePoint.all()}
 
 
 def test_a_good_file_gives_one_row_per_item_with_text_trimmed(tmp_path: Path) -> None:
@@ -85,9 +83,7 @@ def test_the_example_file_says_it_is_example_data() -> None:
 
 
 def test_a_missing_key_is_reported_with_item_number_name_and_line(tmp_path: Path) -> None:
-    path = write(
-        tmp_path, FUTIAN + FUTIAN.replace("福田派出所", "香蜜湖派出所").replace("  lat: 22.5376\n", "")
-    )
+    path = write(tmp_path, FUTIAN + FUTIAN.replace("福田派出所", "香蜜湖派出所").replace("  lat: 22.5376\n", ""))
     assert problems_of(path) == ["第2项 (香蜜湖派出所居住证受理点, 第8行): 缺少 lat"]
 
 
@@ -109,9 +105,7 @@ def test_an_unknown_key_is_reported(tmp_path: Path) -> None:
     ],
     ids=["lat-range", "lng-range", "lat-text", "lng-bool", "phone-number", "address-blank", "district-long"],
 )
-def test_a_bad_value_is_reported_with_its_reason(
-    tmp_path: Path, line: str, replacement: str, reason: str
-) -> None:
+def test_a_bad_value_is_reported_with_its_reason(tmp_path: Path, line: str, replacement: str, reason: str) -> None:
     (problem,) = problems_of(write(tmp_path, FUTIAN.replace(line, replacement)))
     assert problem.startswith("第1项 (福田派出所居住证受理点, 第1行): ")
     assert reason in problem
@@ -119,9 +113,7 @@ def test_a_bad_value_is_reported_with_its_reason(
 
 def test_an_item_that_is_not_a_mapping_is_reported(tmp_path: Path) -> None:
     path = write(tmp_path, FUTIAN + "- 福田派出所\n")
-    assert problems_of(path) == [
-        "第2项 (无名称, 第8行): 应是含 name, district, address, lat, lng, hours, phone 的映射"
-    ]
+    assert problems_of(path) == ["第2项 (无名称, 第8行): 应是含 name, district, address, lat, lng, hours, phone 的映射"]
 
 
 def test_a_repeated_name_is_reported_on_the_later_item(tmp_path: Path) -> None:
@@ -181,9 +173,7 @@ async def test_replace_updates_changed_points_and_removes_points_not_in_the_file
 
 
 async def test_a_file_with_one_bad_item_imports_none_of_its_good_items(db: str, tmp_path: Path) -> None:
-    path = write(
-        tmp_path, FUTIAN + FUTIAN.replace("福田派出所", "东门派出所").replace("lng: 114.0556", "lng: 0")
-    )
+    path = write(tmp_path, FUTIAN + FUTIAN.replace("福田派出所", "东门派出所").replace("lng: 114.0556", "lng: 0"))
     with pytest.raises(ImportFileError):
         await load_points_if_empty(path)
     assert await table() == {}

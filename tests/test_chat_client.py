@@ -217,8 +217,7 @@ async def test_script_replay_prints_transcript(aiohttp_server, received, tmp_pat
     server = await aiohttp_server(make_app(received))
     script = tmp_path / "talk.txt"
     script.write_text(
-        "# 一段对话\n\n你好\n/click ENDORSE\n   \n/location 22.5,114.05 福田区\n"
-        "/unsubscribe\n/quit\n不会发送\n",
+        "# 一段对话\n\n你好\n/click ENDORSE\n   \n/location 22.5,114.05 福田区\n/unsubscribe\n/quit\n不会发送\n",
         encoding="utf-8",
     )
     out = io.StringIO()

@@ -127,9 +127,7 @@ async def test_change_with_a_number_out_of_range_keeps_the_review(resident):
     assert "没有第9项" in reply and "3. 搬入日期" in reply
 
 
-async def test_repeated_confirm_after_submit_gives_the_reference_not_a_second_submission(
-    resident, submissions
-):
+async def test_repeated_confirm_after_submit_gives_the_reference_not_a_second_submission(resident, submissions):
     await _to_review(resident)
     await resident.send_text("确认")
     reply = await resident.send_text("确认")

@@ -46,9 +46,7 @@ async def test_initdb_on_an_initialised_database_keeps_its_data(db_url: str) -> 
 
 
 async def test_initdb_adopts_tables_created_without_migrations(db: str) -> None:
-    await AcceptancePoint.create(
-        name="甲", district="福田区", address="某路", lat=22.5, lng=114.0, hours="", phone=""
-    )
+    await AcceptancePoint.create(name="甲", district="福田区", address="某路", lat=22.5, lng=114.0, hours="", phone="")
     await initdb(db)
     assert await migrate(db) == []
     assert await AcceptancePoint.all().count() == 1
@@ -102,9 +100,7 @@ async def test_the_migration_files_keep_up_with_the_models(tmp_path: Path) -> No
     root = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_ROOT, root)
     written = await make_migrations("pending", root)
-    assert written == [], (
-        "models changed without a migration: run `python -m bot.db NAME` and commit the files"
-    )
+    assert written == [], "models changed without a migration: run `python -m bot.db NAME` and commit the files"
 
 
 async def test_make_migrations_starts_each_dialect_with_an_initial_migration(tmp_path: Path) -> None:

@@ -59,9 +59,7 @@ async def slow_bot(start_bot, settings, gate, slow_calls):
     return await start_bot(settings, flows=(slow(gate.wait, slow_calls), acceptance_points.FLOW))
 
 
-async def test_a_retry_arriving_while_the_first_runs_waits_for_its_reply(
-    slow_bot, settings, gate, slow_calls
-):
+async def test_a_retry_arriving_while_the_first_runs_waits_for_its_reply(slow_bot, settings, gate, slow_calls):
     resident = Residents(slow_bot, settings)("o_slow")
     await resident.send_text("进度")
     push = text_push("o_slow", "补办", 900001)

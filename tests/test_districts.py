@@ -70,16 +70,12 @@ def test_find_district_by_its_number(number, index):
     assert find_district(number) is DISTRICTS[index]
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"), [("３", "南山区"), (" 11 ", "深汕特别合作区"), ("03", "南山区")]
-)
+@pytest.mark.parametrize(("text", "expected"), [("３", "南山区"), (" 11 ", "深汕特别合作区"), ("03", "南山区")])
 def test_find_district_by_a_number_as_typed(text, expected):
     assert find_district(text).name == expected
 
 
-@pytest.mark.parametrize(
-    "text", ["", "   ", "区", "0", "12", "-1", "东莞", "深圳", "南山区区", "福田南山", "三"]
-)
+@pytest.mark.parametrize("text", ["", "   ", "区", "0", "12", "-1", "东莞", "深圳", "南山区区", "福田南山", "三"])
 def test_find_district_finds_nothing(text):
     assert find_district(text) is None
 

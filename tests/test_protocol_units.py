@@ -144,10 +144,7 @@ def test_text_reply_swaps_addresses_and_splits_cdata_end():
 def test_news_reply_has_one_article():
     msg = parse_message((SAMPLES / "messages/text.xml").read_bytes())
     xml = render(NewsReply(Article("标题", "说明", "https://example.invalid/r/1")), msg)
-    assert (
-        "<ArticleCount>1</ArticleCount>" in xml
-        and "<Url><![CDATA[https://example.invalid/r/1]]></Url>" in xml
-    )
+    assert "<ArticleCount>1</ArticleCount>" in xml and "<Url><![CDATA[https://example.invalid/r/1]]></Url>" in xml
 
 
 def test_long_text_is_cut_at_a_character_boundary_within_2048_bytes():

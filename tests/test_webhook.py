@@ -159,9 +159,7 @@ async def test_safe_mode_refuses_a_bad_msg_signature(safe_bot):
 
 async def test_safe_mode_refuses_a_message_for_another_app(safe_bot):
     other = MessageCrypto(TOKEN, "wx0ther0app000000", (AES_KEY,))
-    encrypt = (
-        other.encrypt_reply(sample("text.xml").decode(), "1").split("<Encrypt><![CDATA[")[1].split("]]>")[0]
-    )
+    encrypt = other.encrypt_reply(sample("text.xml").decode(), "1").split("<Encrypt><![CDATA[")[1].split("]]>")[0]
     body = f"<xml><ToUserName><![CDATA[toUser]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
     params = {**signed(), "encrypt_type": "aes"}
     params["msg_signature"] = sign(TOKEN, params["timestamp"], params["nonce"], encrypt)
@@ -185,13 +183,10 @@ async def test_official_compat_mode_vector_is_decrypted_and_answered_encrypted(s
     envelope = parse_xml(await response.text())
     crypto = MessageCrypto(VECTOR["token"], VECTOR["appid"], (VECTOR["encoding_aes_key"],))
     assert (
-        sign(VECTOR["token"], envelope["TimeStamp"], envelope["Nonce"], envelope["Encrypt"])
-        == envelope["MsgSignature"]
+        sign(VECTOR["token"], envelope["TimeStamp"], envelope["Nonce"], envelope["Encrypt"]) == envelope["MsgSignature"]
     )
     reply = parse_xml(crypto.decrypt(envelope["Encrypt"])[0])
-    assert (
-        reply["ToUserName"] == "oyORnuP8q7ou2gfYjqLzSIWZf0rs" and reply["FromUserName"] == "gh_10f6c3c3ac5a"
-    )
+    assert reply["ToUserName"] == "oyORnuP8q7ou2gfYjqLzSIWZf0rs" and reply["FromUserName"] == "gh_10f6c3c3ac5a"
     assert reply["Content"]
 
 

@@ -42,9 +42,7 @@ def store() -> MemoryStore:
 
 def client(session: aiohttp.ClientSession, fake: FakeWeChat, store: StateStore, **kwargs: float) -> WeChatAPI:
     options = {"retry_delay_s": 0.0, **kwargs}
-    return WeChatAPI(
-        session, base_url=fake.url, app_id=fake.app_id, app_secret=fake.app_secret, cache=store, **options
-    )
+    return WeChatAPI(session, base_url=fake.url, app_id=fake.app_id, app_secret=fake.app_secret, cache=store, **options)
 
 
 @pytest.fixture
@@ -75,9 +73,7 @@ async def any_store(request: pytest.FixtureRequest) -> AsyncIterator[StateStore]
         return
     # Its own prefix: the session's redis-server is shared with other tests.
     prefix = f"rb-test-{uuid.uuid4().hex[:8]}:"
-    redis_store = RedisStore(
-        request.getfixturevalue("redis_url"), prefix=prefix, dedup_ttl_s=300, lock_timeout_s=10
-    )
+    redis_store = RedisStore(request.getfixturevalue("redis_url"), prefix=prefix, dedup_ttl_s=300, lock_timeout_s=10)
     try:
         yield redis_store
     finally:
@@ -136,9 +132,7 @@ async def test_a_second_invalid_credential_raises_instead_of_looping(api, fake_w
 
 
 async def test_wrong_app_secret_raises_without_retrying(session, fake_wechat, store):
-    api = WeChatAPI(
-        session, base_url=fake_wechat.url, app_id=fake_wechat.app_id, app_secret="wrong", cache=store
-    )
+    api = WeChatAPI(session, base_url=fake_wechat.url, app_id=fake_wechat.app_id, app_secret="wrong", cache=store)
     with pytest.raises(WeChatAPIError) as caught:
         await api.send_text(OPENID, "你好")
     assert (caught.value.errcode, caught.value.errmsg) == (40125, "invalid appsecret")

@@ -59,6 +59,5 @@ def render(reply: Reply, to: Incoming, now: int | None = None) -> str:
             f"<Url><![CDATA[{cdata(a.url)}]]></Url></item></Articles></xml>"
         )
     return (
-        f"{head}<MsgType><![CDATA[text]]></MsgType>"
-        f"<Content><![CDATA[{cdata(truncate_utf8(reply))}]]></Content></xml>"
+        f"{head}<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{cdata(truncate_utf8(reply))}]]></Content></xml>"
     )
