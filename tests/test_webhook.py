@@ -237,3 +237,27 @@ async def test_metrics_count_messages_replies_flows_and_latency(resident, bot):
     assert 'rb_flow_completions_total{flow="ACCEPTANCE_POINTS"} 1.0' in text
     assert 'rb_replies_total{kind="text"} 2.0' in text
     assert "rb_handling_seconds_count 2.0" in text
+
+
+def location_event(openid: str, lat: float, lng: float) -> str:
+    return (
+        f"<xml><ToUserName><![CDATA[gh_1234567890ab]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+        f"<Event><![CDATA[LOCATION]]></Event><Latitude>{lat}</Latitude><Longitude>{lng}</Longitude>"
+        "<Precision>65.0</Precision></xml>"
+    )
+
+
+async def test_location_event_answers_the_acceptance_point_question(resident):
+    await resident.send_text("受理点")
+    reply = await resident.send_xml(location_event(resident.openid, 22.5431, 114.0579))
+    assert "离您的位置最近的3个受理点" in reply
+
+
+async def test_location_event_outside_a_flow_gets_no_reply(resident):
+    # WeChat reports locations unasked whenever the resident opens the chat.
+    assert await resident.send_xml(location_event(resident.openid, 22.5431, 114.0579)) == ""
+
+
+async def test_location_message_outside_a_flow_looks_up_acceptance_points(resident):
+    assert "离您的位置最近的3个受理点" in await resident.send_location(22.5431, 114.0579, "市民中心")
