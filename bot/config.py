@@ -19,6 +19,8 @@ from pydantic_settings import (
 )
 
 DEFAULT_PATH = Path("config.yaml")
+# The key config.yaml ships with, for development only.
+DEVELOPMENT_FIELD_KEY = "ZGV2ZWxvcG1lbnQta2V5LS1ub3QtZm9yLXByb2QhISE="
 
 
 class ConfigError(Exception):
@@ -93,6 +95,70 @@ class StateConfig(Section):
     lock_timeout_s: float = Field(10.0, gt=0)
 
 
+class AppConfig(Section):
+    # development: SMS codes appear in the log (provider log) and the shipped keys are allowed.
+    environment: Literal["development", "production"] = "development"
+
+
+class SmsHttpConfig(Section):
+    url: str = ""
+    timeout_s: float = Field(5.0, gt=0)
+
+
+class SmsConfig(Section):
+    provider: Literal["log", "http"] = "log"
+    http: SmsHttpConfig = SmsHttpConfig()
+    code_ttl_s: int = Field(300, ge=30)
+    max_per_phone_per_hour: int = Field(5, ge=1)
+    max_wrong_entries: int = Field(5, ge=1)
+
+
+class RealnameHttpConfig(Section):
+    url: str = ""
+    timeout_s: float = Field(10.0, gt=0)
+
+
+class RealnameConfig(Section):
+    provider: Literal["local", "http"] = "local"
+    http: RealnameHttpConfig = RealnameHttpConfig()
+    photo_dir: Path = Path("var/realname-photos")
+
+
+class AccountsConfig(Section):
+    max_wrong_passwords: int = Field(5, ge=1)
+    lockout_minutes: int = Field(15, ge=1)
+
+
+class AdminConfig(Section):
+    token: str = ""  # empty: the admin API refuses every request
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, v: str) -> str:
+        if v and len(v) < 16:
+            raise ValueError("must be at least 16 characters (or empty to turn the admin API off)")
+        return v
+
+
+class SecurityConfig(Section):
+    field_key: str  # urlsafe base64 of 32 random bytes
+
+    @field_validator("field_key")
+    @classmethod
+    def _key(cls, v: str) -> str:
+        import base64
+        import binascii
+
+        try:
+            raw = base64.urlsafe_b64decode(v.encode())
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            raise ValueError("must be urlsafe base64 of 32 bytes (python -c 'import secrets,base64;"
+                             "print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())')")
+        return v
+
+
 class DataConfig(Section):
     acceptance_points: Path = Path("data/acceptance_points.example.yaml")
 
@@ -109,6 +175,12 @@ class Settings(BaseSettings):
     database: DatabaseConfig = DatabaseConfig()
     redis: RedisConfig = RedisConfig()
     state: StateConfig = StateConfig()
+    app: AppConfig = AppConfig()
+    sms: SmsConfig = SmsConfig()
+    realname: RealnameConfig = RealnameConfig()
+    accounts: AccountsConfig = AccountsConfig()
+    admin: AdminConfig = AdminConfig()
+    security: SecurityConfig
     data: DataConfig = DataConfig()
     logging: LoggingConfig = LoggingConfig()
 
@@ -170,5 +242,11 @@ def _check_consistency(s: Settings) -> None:
             raise ConfigError(f"config: wechat.app_id: is required in {s.wechat.mode} mode")
     if s.state.backend == "redis" and not s.redis.url:
         raise ConfigError("config: redis.url: is required when state.backend is redis")
+    if s.app.environment == "production" and s.security.field_key == DEVELOPMENT_FIELD_KEY:
+        raise ConfigError("config: security.field_key: the shipped development key is refused in production")
+    if s.sms.provider == "http" and not s.sms.http.url:
+        raise ConfigError("config: sms.http.url: is required when sms.provider is http")
+    if s.realname.provider == "http" and not s.realname.http.url:
+        raise ConfigError("config: realname.http.url: is required when realname.provider is http")
     if s.state.backend == "memory" and s.redis.url:
         raise ConfigError("config: state.backend: is memory but redis.url is set; choose redis or clear the url")

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from conversations import texts
-from conversations.flow import Context, Finished, Flow, Image, Input, Location, Step
+from conversations.flow import Asked, Context, Finished, Flow, Image, Input, Location, Step
 from conversations.parsers import Invalid
 from handlers.keys import Command, MenuKey
 
@@ -145,7 +145,9 @@ class Engine:
     async def _answer(self, flow: Flow, state: State, inp: Input, ctx: Context) -> Outcome:
         step = flow.step(state["step"])
         try:
-            value = _parse(step, inp, ctx)
+            value = _parse(step, inp, Asked(ctx.today, state["answers"]))
+            if step.check is not None:
+                value = await step.check(value, ctx, state["answers"])
         except Invalid as exc:
             return Outcome(f"{exc.message}\n\n{step.prompt}", self._touch(state, ctx))
         answers = _prune(flow, {**state["answers"], step.name: value})
@@ -234,7 +236,7 @@ class Engine:
         return {**state, "updated_at": round(ctx.now.timestamp(), 3)}
 
 
-def _parse(step: Step, inp: Input, ctx: Context) -> Any:
+def _parse(step: Step, inp: Input, asked: Asked) -> Any:
     if isinstance(inp, Location):
         if step.on_location is None:
             raise Invalid(texts.WANT_TEXT)
@@ -246,9 +248,11 @@ def _parse(step: Step, inp: Input, ctx: Context) -> Any:
     text = normalise(inp)
     if step.choices:
         return _choose(step, text)
+    if step.parse_in is not None:
+        return step.parse_in(text, asked)
     if step.parse is None:
         raise Invalid(texts.WANT_IMAGE if step.on_image else texts.WANT_LOCATION)
-    return step.parse(text, today=ctx.today) if step.parse_needs_today else step.parse(text)
+    return step.parse(text)
 
 
 def _choose(step: Step, text: str) -> str:

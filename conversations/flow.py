@@ -51,14 +51,27 @@ class Context:
 
 
 @dataclass(frozen=True, slots=True)
+class Asked:
+    """What a pure parser may read besides the text: the date, and the answers so far."""
+
+    today: date
+    answers: Answers
+
+
+Check = Callable[[Any, Context, Answers], Awaitable[Any]]  # returns the value to keep, or raises Invalid
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
-    """One question. `parse` turns the text into a JSON-safe value or raises Invalid."""
+    """One question. `parse` (or `parse_in`, or `choices`) turns the text into a JSON-safe value,
+    or raises Invalid with what to fix; `check` then does what needs the outside world."""
 
     name: str  # "flow.field", stable across deploys
     question: str
     label: str  # how the review names the answer
-    parse: Callable[..., Any] | None = None
-    parse_needs_today: bool = False  # parse(text, today=...) for answers checked against the date
+    parse: Callable[[str], Any] | None = None
+    parse_in: Callable[[str, Asked], Any] | None = None  # for answers read against the date or earlier answers
+    check: Check | None = None  # I/O after parsing (unique names, SMS codes); may replace the value
     choices: tuple[Choice, ...] = ()
     on_location: Callable[[Location], Any] | None = None
     on_image: Callable[[Image], Any] | None = None

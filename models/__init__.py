@@ -1,6 +1,7 @@
 """Tortoise-orm models and the pure rules on them."""
 
 from models.acceptance_point import AcceptancePoint
+from models.account import Account, AccountKind, Binding, TrustedWeChatUser, Unit
 from models.wechat_user import WeChatUser
 
-__all__ = ["AcceptancePoint", "WeChatUser"]
+__all__ = ["AcceptancePoint", "Account", "AccountKind", "Binding", "TrustedWeChatUser", "Unit", "WeChatUser"]

@@ -23,6 +23,7 @@ TOKEN = "testtoken42"
 APP_ID = "wx5823bf96d3bd56c7"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 ORIGINAL_ID = "gh_1234567890ab"
+FIELD_KEY = "dGVzdC1maWVsZC1rZXktMzItYnl0ZXMtbG9uZy4uLi4="
 EXAMPLE_POINTS = Path(__file__).resolve().parent.parent / "data" / "acceptance_points.example.yaml"
 
 
@@ -39,6 +40,8 @@ def make_settings(tmp_path: Path, **sections: dict[str, Any]) -> Settings:
         },
         "database": {"url": f"sqlite://{tmp_path}/bot.sqlite3"},
         "data": {"acceptance_points": str(EXAMPLE_POINTS)},
+        "security": {"field_key": FIELD_KEY},
+        "realname": {"photo_dir": str(tmp_path / "photos")},
     }
     for name, overrides in sections.items():
         values[name] = {**values.get(name, {}), **overrides}

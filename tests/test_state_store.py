@@ -135,3 +135,10 @@ async def test_chinese_state_round_trips(store):
     await store.commit(first.turn, {"answers": {"points.where": {"district": "南山区"}}}, 60, "好")
     assert (await store.load_state("o1"))["answers"]["points.where"]["district"] == "南山区"
     assert await store.ping()
+
+
+async def test_counters_count_within_their_window(store):
+    assert [await store.incr("sent:13800138000", 60) for _ in range(3)] == [1, 2, 3]
+    await store.incr("brief", 0.1)
+    await asyncio.sleep(0.2)
+    assert await store.incr("brief", 0.1) == 1

@@ -82,6 +82,10 @@ class StateStore(abc.ABC):
         """Store a value; with only_new, only if the key is absent. True if stored."""
 
     @abc.abstractmethod
+    async def incr(self, key: str, ttl_s: float) -> int:
+        """Add one and return the count; the count expires ttl_s after its first increment."""
+
+    @abc.abstractmethod
     async def delete(self, key: str) -> None: ...
 
     @abc.abstractmethod

@@ -117,6 +117,15 @@ class MemoryStore(StateStore):
         self._write("kv:" + key, value, ttl_s)
         return True
 
+    async def incr(self, key: str, ttl_s: float) -> int:
+        item = self._read("kv:" + key)
+        if item is None:
+            self._write("kv:" + key, "1", ttl_s)
+            return 1
+        count = int(item) + 1
+        self._values["kv:" + key] = (str(count), self._values["kv:" + key][1])
+        return count
+
     async def delete(self, key: str) -> None:
         self._values.pop("kv:" + key, None)
 

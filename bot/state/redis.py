@@ -50,6 +50,14 @@ return 1
 """
 
 
+# KEYS: counter. ARGV: ttl_ms. The expiry is set with the first increment only (a fixed window).
+_INCR = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+
 class RedisStore(StateStore):
     name = "redis"
     shared = True
@@ -61,6 +69,7 @@ class RedisStore(StateStore):
         self._begin = self.redis.register_script(_BEGIN)
         self._commit = self.redis.register_script(_COMMIT)
         self._abort = self.redis.register_script(_ABORT)
+        self._incr = self.redis.register_script(_INCR)
         self._local: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._local_users: defaultdict[str, int] = defaultdict(int)
 
@@ -172,6 +181,10 @@ class RedisStore(StateStore):
     async def set(self, key: str, value: str, ttl_s: float | None = None, *, only_new: bool = False) -> bool:
         px = None if ttl_s is None else max(1, int(ttl_s * 1000))
         return bool(await self.redis.set(f"{self.prefix}kv:{key}", value, px=px, nx=only_new))
+
+    async def incr(self, key: str, ttl_s: float) -> int:
+        count = int(await self._incr([f"{self.prefix}kv:{key}"], [max(1, int(ttl_s * 1000))]))
+        return count
 
     async def delete(self, key: str) -> None:
         await self.redis.delete(f"{self.prefix}kv:{key}")
