@@ -11,10 +11,10 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot import db
+from bot.admin import setup_admin
 from bot.config import Settings
 from bot.dispatch import Dispatcher
 from bot.metrics import Metrics
-from bot.points import PointDirectory
 from bot.services import Services
 from bot.state import StateStore, open_store
 from bot.wechat.callback import Callback, Rejected
@@ -43,7 +43,7 @@ def create_app(
     app = web.Application(client_max_size=settings.server.max_body_bytes)
     metrics = Metrics()
     store = store or open_store(settings)
-    services = Services(settings=settings, store=store, metrics=metrics, points=PointDirectory())
+    services = Services(settings=settings, store=store, metrics=metrics)
     engine = Engine(flows, timedelta(minutes=settings.state.idle_timeout_minutes))
     dispatcher = Dispatcher(
         store=store,
@@ -61,15 +61,9 @@ def create_app(
         if manage_db:
             await db.open_db(settings.database.url)
         async with aiohttp.ClientSession() as session:
-            if settings.wechat.app_secret:
-                api = WeChatAPI(
-                    session,
-                    base_url=settings.wechat.api_base_url,
-                    app_id=settings.wechat.app_id,
-                    app_secret=settings.wechat.app_secret,
-                    cache=store,
-                )
-                dispatcher.send_late = _late_sender(api, metrics)
+            services.connect(session)
+            if services.api is not None:
+                dispatcher.send_late = _late_sender(services.api, metrics)
             yield
             await dispatcher.drain()
         await store.close()
@@ -82,6 +76,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)
+    setup_admin(app)
     return app
 
 

@@ -56,8 +56,19 @@ def _parser() -> argparse.ArgumentParser:
     points = imports.add_parser("acceptance-points", help="replace the acceptance points with a YAML list")
     points.add_argument("file", type=Path)
     points.set_defaults(run=_import_points)
+
+    units = commands.add_parser("unit", help="unit accounts (单位账号)").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    unit_create = units.add_parser("create", help="open a unit account and print its initial password once")
+    unit_create.add_argument("--name", required=True, help="the unit's name")
+    unit_create.add_argument("--uscc", required=True, help="统一社会信用代码, 18 characters")
+    unit_create.add_argument("--username", required=True, help="4-20 letters, digits or _")
+    unit_create.add_argument("--phone", required=True, help="the contact's mainland mobile number")
+    unit_create.add_argument("--contact", help="the contact's name (default: the unit's name)")
+    unit_create.set_defaults(run=_unit_create)
     # `--config` is accepted after the command too, as SPEC §5 writes it.
-    for sub in (serve, initdb, migrate, chat, points):
+    for sub in (serve, initdb, migrate, chat, points, unit_create):
         sub.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
@@ -155,4 +166,31 @@ def _import_points(settings: Settings, args: argparse.Namespace) -> int:
 
     added, updated, removed = asyncio.run(run())
     print(f"{args.file}: {len(rows)} acceptance points; added {added}, updated {updated}, removed {removed}")
+    return 0
+
+
+def _unit_create(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import db
+    from bot.units import UnitError, create_unit_account
+    from models.account import Account
+
+    async def run() -> tuple[Account, str]:
+        await db.open_db(settings.database.url)
+        try:
+            return await create_unit_account(
+                name=args.name, uscc=args.uscc, username=args.username, phone=args.phone, contact_name=args.contact
+            )
+        finally:
+            await db.close_db()
+
+    try:
+        account, password = asyncio.run(run())
+    except UnitError as exc:
+        print(f"unit account not created: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"unit: {account.unit.name} (USCC {account.unit.uscc})")
+    print(f"username: {account.username}")
+    print(f"initial password: {password}")
+    print("Hand it over now: it will not be shown again, and the first login requires changing it.")
+    print("初始密码只显示这一次，首次登录时须修改密码。")
     return 0

@@ -154,8 +154,10 @@ class SecurityConfig(Section):
         except (binascii.Error, ValueError):
             raw = b""
         if len(raw) != 32:
-            raise ValueError("must be urlsafe base64 of 32 bytes (python -c 'import secrets,base64;"
-                             "print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())')")
+            raise ValueError(
+                "must be urlsafe base64 of 32 bytes (python -c 'import secrets,base64;"
+                "print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())')"
+            )
         return v
 
 

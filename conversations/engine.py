@@ -150,7 +150,7 @@ class Engine:
                 value = await step.check(value, ctx, state["answers"])
         except Invalid as exc:
             return Outcome(f"{exc.message}\n\n{step.prompt}", self._touch(state, ctx))
-        answers = _prune(flow, {**state["answers"], step.name: value})
+        answers = _prune(flow, _void_dependents(flow, state["answers"], step.name, value))
         editing = bool(state.get("editing"))
         # From 修改 N, only questions the change newly calls for come before the review again.
         following = _next_step(flow, answers, after=None if editing else step.name, unanswered_only=editing)
@@ -208,8 +208,15 @@ class Engine:
     async def _submit(self, flow: Flow, state: State, ctx: Context) -> Outcome:
         try:
             finished: Finished = await flow.submit(ctx, state["answers"])
-        except Invalid as exc:  # found wrong only on submit (e.g. a conflict): fix and confirm again
-            return Outcome(exc.message + "\n\n" + self._review_text(flow, state["answers"]), self._touch(state, ctx))
+        except Invalid as exc:  # found wrong only on submit (a conflict, a service down): nothing lost
+            if flow.review:
+                return Outcome(
+                    exc.message + "\n\n" + self._review_text(flow, state["answers"]), self._touch(state, ctx)
+                )
+            last = _previous_step(flow, state["answers"], before=None)
+            if last is None:
+                return Outcome(exc.message, None)
+            return Outcome(exc.message + "\n\n" + last.prompt, self._touch({**state, "step": last.name}, ctx))
         if finished.reference is None:
             return Outcome(finished.reply, None, completed=flow.key)
         done = {"v": STATE_VERSION, "flow": flow.key.name, "done": finished.reference}
@@ -261,6 +268,13 @@ def _choose(step: Step, text: str) -> str:
             return choice.label
     options = "、".join(f"{i}（{c.label}）" for i, c in enumerate(step.choices, 1))
     raise Invalid(texts.NOT_A_CHOICE.format(options=options))
+
+
+def _void_dependents(flow: Flow, answers: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
+    """Store an answer; if it changed, drop the answers that were given on the strength of it."""
+    changed = name in answers and answers[name] != value
+    voided = {s.name for s in flow.steps if changed and name in s.depends_on}
+    return {**{k: v for k, v in answers.items() if k not in voided}, name: value}
 
 
 def _prune(flow: Flow, answers: dict[str, Any]) -> dict[str, Any]:

@@ -76,6 +76,7 @@ class Step:
     on_location: Callable[[Location], Any] | None = None
     on_image: Callable[[Image], Any] | None = None
     when: Callable[[Answers], bool] | None = None  # asked only while this holds
+    depends_on: tuple[str, ...] = ()  # steps whose changed answer voids this one (a code sent to a phone)
     show: Callable[[Any], str] = str  # how the review displays the value
 
     def applies(self, answers: Answers) -> bool:
@@ -92,7 +93,7 @@ class Step:
 @dataclass(frozen=True, slots=True)
 class Finished:
     reply: str
-    reference: str | None = None  # kept so that a repeated 确认 is answered with it
+    reference: str | None = None  # e.g. "受理编号：X"; kept so that a repeated 确认 is answered with it
 
 
 Submit = Callable[[Context, Answers], Awaitable[Finished]]

@@ -153,6 +153,52 @@ def non_empty(text: str, *, max_len: int = 100) -> str:
     return answer
 
 
+def person_name(text: str) -> str:
+    """A person's name as on the ID card: Chinese characters (with · for minority names) or letters."""
+    name = (
+        "".join(_normalise(text).split()) if re.search(r"[\u4e00-\u9fff]", text) else " ".join(_normalise(text).split())
+    )
+    if not name:
+        raise Invalid("姓名不能为空，请输入身份证上的姓名。")
+    if not re.fullmatch(r"[\u4e00-\u9fff·.]{2,20}|[A-Za-z][A-Za-z .'-]{1,49}", name):
+        raise Invalid("姓名应与身份证一致：2到20个汉字（少数民族姓名可用·分隔）或英文字母，请重新输入。")
+    return name
+
+
+def username(text: str) -> str:
+    """An account's username: 4 to 20 letters, digits or underscores."""
+    name = _normalise(text)
+    if not re.fullmatch(r"[A-Za-z0-9_]{4,20}", name):
+        raise Invalid("用户名应为4到20位字母、数字或下划线，不能有空格或汉字，请重新输入。")
+    return name
+
+
+def sms_code(text: str) -> str:
+    """A 6-digit SMS verification code."""
+    code = _compact(text)
+    if not re.fullmatch(r"[0-9]{6}", code):
+        raise Invalid("验证码是短信里的6位数字，请重新输入；没有收到请回复「重发」。")
+    return code
+
+
+def new_password(text: str, *, username: str = "", id_number: str = "") -> str:
+    """A password to set: 8 to 64 characters with letters and digits, not built from the
+    username or the ID number's digits (6 or more in a row, or the birth date)."""
+    password = text.strip()
+    if len(password) < 8:
+        raise Invalid(f"密码至少8位，您输入了{len(password)}位，请重新设置。")
+    if len(password) > 64:
+        raise Invalid("密码最多64位，请重新设置。")
+    if not (re.search(r"[A-Za-z]", password) and re.search(r"[0-9]", password)):
+        raise Invalid("密码需要同时包含字母和数字，请重新设置。")
+    if username and username.lower() in password.lower():
+        raise Invalid("密码不能包含用户名，请重新设置。")
+    digits = id_number[:17]
+    if digits and any(digits[i : i + 6] in password for i in range(len(digits) - 5)):
+        raise Invalid("密码不能包含身份证号码中的数字（如出生日期），请重新设置。")
+    return password
+
+
 _DISTRICT_LIST = "、".join(f"{n} {d.name}" for n, d in enumerate(DISTRICTS, start=1))
 
 

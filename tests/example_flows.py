@@ -16,7 +16,7 @@ def endorse_like(submissions: list[dict], *, version_tag: str = "") -> Flow:
     async def submit(ctx: Context, answers: Answers) -> Finished:
         submissions.append(dict(answers))
         reference = f"QZ{len(submissions):04d}"
-        return Finished(f"已提交，受理编号：{reference}", reference=reference)
+        return Finished(f"已提交，受理编号：{reference}", reference=f"受理编号：{reference}")
 
     return Flow(
         key=MenuKey.ENDORSE,

@@ -1,0 +1,93 @@
+"""The operators' back office: JSON under /admin/api, for `Authorization: Bearer <admin.token>`.
+
+The API is a sub-application whose middleware checks the token, so no admin route can be added
+without it. An empty admin.token turns the API off: every request gets 401.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from functools import partial
+from typing import Any
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.units import UnitError, create_unit_account
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("admin_settings", Settings)
+
+_UNIT_FIELDS = {"name", "uscc", "username", "phone"}
+_UNIT_OPTIONAL = {"contact_name"}
+
+# Chinese as itself, so an operator reading the response with curl can read the messages.
+_json_response = partial(web.json_response, dumps=partial(json.dumps, ensure_ascii=False))
+
+
+def setup_admin(app: web.Application) -> None:
+    """Mount the admin API at /admin/api on the bot's app (after its services are set)."""
+    from bot.app import SERVICES  # here, not at the top: bot.app imports this module
+
+    admin = web.Application(middlewares=[_bearer_auth])
+    admin[SETTINGS] = app[SERVICES].settings
+    admin.router.add_post("/units", create_unit)
+    app.add_subapp("/admin/api", admin)
+
+
+@web.middleware
+async def _bearer_auth(request: web.Request, handler: Any) -> web.StreamResponse:
+    expected = request.config_dict[SETTINGS].admin.token
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    # compare_digest: the time taken must not tell how much of a guess was right.
+    if not (
+        expected
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(given.strip().encode(errors="replace"), expected.encode())
+    ):
+        log.warning("admin API: refused %s %s from %s: no valid token", request.method, request.path, request.remote)
+        return _json_response(
+            {"error": "a valid admin token is required"}, status=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+    return await handler(request)
+
+
+async def create_unit(request: web.Request) -> web.Response:
+    """POST /admin/api/units {name, uscc, username, phone, contact_name?} → 201 with the initial password."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return _bad_request("body: not valid JSON / 请求内容不是有效的JSON")
+    if not isinstance(body, dict):
+        return _bad_request("body: must be a JSON object / 请求内容应为JSON对象")
+    if unknown := sorted(body.keys() - _UNIT_FIELDS - _UNIT_OPTIONAL):
+        return _bad_request(f"{unknown[0]}: unknown field / 未知字段")
+    for field in sorted(_UNIT_FIELDS):
+        if field not in body:
+            return _bad_request(f"{field}: required / 必填")
+        if not isinstance(body[field], str):
+            return _bad_request(f"{field}: must be a string / 应为文字")
+    if not isinstance(body.get("contact_name", ""), str | None):
+        return _bad_request("contact_name: must be a string / 应为文字")
+    try:
+        account, password = await create_unit_account(**body)
+    except UnitError as exc:
+        return _bad_request(exc.message)
+    unit = account.unit
+    return _json_response(
+        {
+            "unit": {"id": unit.id, "name": unit.name, "uscc": unit.uscc},
+            "username": account.username,
+            "initial_password": password,
+        },
+        status=201,
+        # The password is shown once: no cache along the way may keep a copy.
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _bad_request(message: str) -> web.Response:
+    return _json_response({"error": message}, status=400)

@@ -1,0 +1,138 @@
+"""登录 (ACCOUNT_LOGIN): bind this WeChat user to a personal or unit account.
+
+Questions, in order:
+  kind          "个人还是单位账号？"    1 个人 / 2 单位
+  username      "请输入用户名"
+  password      "请输入密码"           5 wrong in a row lock the account for 15 minutes
+  sms_code      "请输入短信验证码"      only the first time this account is bound to this WeChat user
+  new_password  "请设置新密码"          only when the account must change its initial password
+Then the account is bound to this WeChat user; a WeChat user it was bound to before is told.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bot import accounts
+from bot.security import hash_password
+from bot.wechat_api import WeChatAPIError
+from conversations.flow import Answers, Choice, Context, Finished, Flow, Step
+from conversations.parsers import Invalid, new_password, username
+from conversations.verification import check_code, code_or_resend, send_code
+from handlers.keys import MenuKey
+from models import AccountKind
+
+log = logging.getLogger(__name__)
+
+PURPOSE = "login"
+KINDS = {"个人": AccountKind.PERSONAL, "单位": AccountKind.UNIT}
+SIGNED_OUT_ELSEWHERE = (
+    "您的居住证助手账号已在另一个微信上登录，本微信已解除绑定。如果不是您本人操作，请尽快到受理点处理。"
+)
+
+
+async def _check_password(password: str, ctx: Context, answers: Answers) -> dict[str, object]:
+    config = ctx.services.settings.accounts
+    try:
+        login = await accounts.check_password(
+            username=answers["login.username"],
+            password=password,
+            kind=KINDS[answers["login.kind"]],
+            openid=ctx.openid,
+            now=ctx.now,
+            max_wrong=config.max_wrong_passwords,
+            lockout=timedelta(minutes=config.lockout_minutes),
+        )
+    except accounts.AccountError as exc:
+        raise Invalid(exc.message) from None
+    if not login.trusted:
+        await send_code(ctx, login.phone, PURPOSE)
+    # The password itself is never kept: only what the next questions need.
+    return {
+        "account_id": login.account_id,
+        "trusted": login.trusted,
+        "must_change": login.must_change_password,
+        "phone": login.phone,
+    }
+
+
+def _needs_code(answers: Answers) -> bool:
+    return not answers["login.password"]["trusted"]
+
+
+def _must_change(answers: Answers) -> bool:
+    return bool(answers["login.password"]["must_change"])
+
+
+async def _verify_code(code: str, ctx: Context, answers: Answers) -> bool:
+    return await check_code(ctx, answers["login.password"]["phone"], PURPOSE, code)
+
+
+async def _hash_new_password(password: str, ctx: Context, answers: Answers) -> str:
+    new_password(password, username=answers["login.username"])
+    return await hash_password(password)
+
+
+async def _bind(ctx: Context, answers: Answers) -> Finished:
+    checked = answers["login.password"]
+    previous = await accounts.bind(
+        checked["account_id"], ctx.openid, new_password_hash=answers.get("login.new_password")
+    )
+    if previous is not None:
+        await _tell_signed_out(ctx, previous)
+    if answers["login.kind"] == "单位":
+        return Finished("登录成功，已绑定单位账号。回复「代办」为员工申领居住证，回复「单位签注」办理签注。")
+    return Finished("登录成功，已绑定个人账号。回复「菜单」查看可办理的业务。")
+
+
+async def _tell_signed_out(ctx: Context, openid: str) -> None:
+    api = ctx.services.api
+    if api is None:
+        log.warning("no WeChat API configured: the WeChat user signed out elsewhere was not told")
+        return
+    try:
+        await api.send_text(openid, SIGNED_OUT_ELSEWHERE)
+    except WeChatAPIError as exc:  # the binding has moved all the same
+        log.warning("could not tell the previous WeChat user of a new binding: %s", exc)
+
+
+FLOW = Flow(
+    key=MenuKey.ACCOUNT_LOGIN,
+    title="登录",
+    review=False,
+    steps=(
+        Step("login.kind", "请选择要登录的账号类型：", "账号类型", choices=(Choice("个人"), Choice("单位"))),
+        Step("login.username", "请输入用户名：", "用户名", parse=username),
+        Step(
+            "login.password",
+            "请输入密码：",
+            "密码",
+            parse=lambda text: text.strip(),
+            check=_check_password,
+            depends_on=("login.kind", "login.username"),
+            show=lambda v: "已验证",
+        ),
+        Step(
+            "login.sms_code",
+            "第一次在这个微信上登录，需要短信验证。验证码已发送到账号登记的手机，请输入6位验证码；没有收到请回复「重发」：",
+            "短信验证",
+            parse=code_or_resend,
+            check=_verify_code,
+            when=_needs_code,
+            depends_on=("login.password",),
+            show=lambda v: "已验证",
+        ),
+        Step(
+            "login.new_password",
+            "这是第一次登录，请设置新密码（至少8位，同时包含字母和数字，不能包含用户名）：",
+            "新密码",
+            parse=lambda text: text,
+            check=_hash_new_password,
+            when=_must_change,
+            depends_on=("login.password",),
+            show=lambda v: "已设置（不显示）",
+        ),
+    ),
+    submit=_bind,
+)

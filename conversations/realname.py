@@ -1,0 +1,107 @@
+"""实名认证 (REALNAME): prove the bound personal account belongs to the person chatting.
+
+Questions, in order:
+  name       "请输入姓名"                  must match the account
+  id_number  "请输入身份证号码"            must match the account
+  photo      "请发送身份证人像面照片"       an image message; fetched from WeChat and kept
+Then the configured provider decides; the account records when and how it was verified.
+"""
+
+from __future__ import annotations
+
+from bot import accounts
+from bot.realname import PhotoRejected, RealnameUnavailable, fetch_id_photo
+from conversations.flow import Answers, Asked, Context, Finished, Flow, Image, Step
+from conversations.parsers import Invalid, person_name, resident_id
+from conversations.requirements import bound_personal
+from handlers.keys import MenuKey
+
+
+async def _not_yet_verified(ctx: Context) -> str | None:
+    missing = await bound_personal(ctx)
+    if missing:
+        return missing
+    account = await accounts.bound_account(ctx.openid)
+    if account is not None and account.realname_verified:
+        return "您的账号已经完成实名认证，无需再次认证。回复「菜单」查看可办理的业务。"
+    return None
+
+
+async def _same_name(name: str, ctx: Context, answers: Answers) -> str:
+    account = await _account(ctx)
+    if name != account.name:
+        raise Invalid("姓名与账号登记的不一致，请输入注册时填写的姓名（与身份证一致）。")
+    return name
+
+
+def _id_number(text: str, asked: Asked) -> str:
+    return resident_id(text, today=asked.today)
+
+
+async def _same_id(number: str, ctx: Context, answers: Answers) -> str:
+    account = await _account(ctx)
+    if ctx.services.cipher.lookup_hash(number) != account.id_number_hash:
+        raise Invalid("身份证号码与账号登记的不一致，请核对后重新输入。")
+    return ctx.services.cipher.protect_id(number).masked  # only the masked form stays in the conversation
+
+
+def _photo(image: Image) -> str:
+    return image.media_id
+
+
+async def _fetch_photo(media_id: str, ctx: Context, answers: Answers) -> dict[str, str]:
+    api = ctx.services.api
+    if api is None:
+        raise Invalid("暂时无法接收照片（未配置微信接口），请稍后再试或到受理点办理。")
+    account = await _account(ctx)
+    try:
+        data, content_type = await fetch_id_photo(api, media_id)
+    except (PhotoRejected, RealnameUnavailable) as exc:
+        raise Invalid(exc.message) from None
+    path = await ctx.services.photos.save(account.id, data, content_type)
+    return {"path": path}
+
+
+async def _verify(ctx: Context, answers: Answers) -> Finished:
+    account = await _account(ctx)
+    photo = await ctx.services.photos.read(answers["realname.photo"]["path"])
+    id_number = ctx.services.cipher.decrypt(account.id_number_enc)
+    try:
+        result = await ctx.services.realname.verify(account.name, id_number, photo)
+    except RealnameUnavailable as exc:
+        raise Invalid(exc.message) from None
+    if not result.verified:
+        return Finished(f"实名认证未通过：{result.reason}\n请回复「实名认证」重新认证，或带身份证到受理点办理。")
+    await accounts.record_realname(
+        account.id, method=result.method, photo=answers["realname.photo"]["path"], now=ctx.now
+    )
+    return Finished("实名认证已通过！现在可以办理居住登记、查询办证资格了：回复「菜单」查看。")
+
+
+async def _account(ctx: Context):
+    account = await accounts.bound_account(ctx.openid)
+    if account is None:  # unbound meanwhile (退出 from another turn is serialised, but a new login elsewhere is not)
+        raise Invalid("本微信已不再绑定账号，请回复「登录」后重新认证。")
+    return account
+
+
+FLOW = Flow(
+    key=MenuKey.REALNAME,
+    title="实名认证",
+    review=False,
+    requires=(_not_yet_verified,),
+    intro="实名认证需要核对姓名、身份证号码，并上传身份证人像面照片。",
+    steps=(
+        Step("realname.name", "请输入您的姓名（与身份证一致）：", "姓名", parse=person_name, check=_same_name),
+        Step("realname.id_number", "请输入您的18位身份证号码：", "身份证号码", parse_in=_id_number, check=_same_id),
+        Step(
+            "realname.photo",
+            "请拍摄身份证人像面照片发送给我（点击输入框旁的「+」→「拍摄」或「相册」）：",
+            "身份证照片",
+            on_image=_photo,
+            check=_fetch_photo,
+            show=lambda v: "已上传",
+        ),
+    ),
+    submit=_verify,
+)

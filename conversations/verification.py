@@ -1,0 +1,32 @@
+"""SMS-code questions, shared by the flows that ask for one (注册, 登录)."""
+
+from __future__ import annotations
+
+from bot.sms import SmsError
+from conversations.flow import Context
+from conversations.parsers import Invalid, sms_code
+
+RESEND = "重发"
+
+
+def code_or_resend(text: str) -> str:
+    return RESEND if text.strip() == RESEND else sms_code(text)
+
+
+async def send_code(ctx: Context, phone: str, purpose: str) -> None:
+    try:
+        await ctx.services.sms.send(phone, purpose)
+    except SmsError as exc:
+        raise Invalid(exc.message) from None
+
+
+async def check_code(ctx: Context, phone: str, purpose: str, code: str) -> bool:
+    """True for the right code; 「重发」 sends a new one and asks again."""
+    if code == RESEND:
+        await send_code(ctx, phone, purpose)
+        raise Invalid("已重新发送验证码，请查看短信。")
+    try:
+        await ctx.services.sms.verify(phone, purpose, code)
+    except SmsError as exc:
+        raise Invalid(exc.message) from None
+    return True
