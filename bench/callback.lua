@@ -24,6 +24,8 @@ function init(args)
       end
       n = n + 1
    end
+   -- wrk calls request() once on thread 0 to check the script, and sends nothing: give it a copy.
+   if id == 0 then table.insert(reqs, 1, reqs[1]) end
    i = 0
    wrapped = 0
    -- Every 2xx answer is sorted by what it says; anything else is an error.
