@@ -13,18 +13,15 @@ from datetime import datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from bot.errors import Told
 from bot.security import ProtectedId, verify_password
 from conversations.flow import SHENZHEN
 from models import Account, AccountKind, Binding, TrustedWeChatUser
 from models.account import is_locked, lock_after_failure
 
 
-class AccountError(Exception):
-    """Something the resident can act on; `message` says what."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class AccountError(Told):
+    """Registration or login refused, with what to do."""
 
 
 @dataclass(frozen=True, slots=True)

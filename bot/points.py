@@ -3,20 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-
+from bot.acceptance_points_import import PointRow
 from models import AcceptancePoint
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    name: str
-    district: str
-    address: str
-    lat: float
-    lng: float
-    hours: str
-    phone: str
 
 
 class PointDirectory:
@@ -24,12 +12,12 @@ class PointDirectory:
     TTL_S = 60.0
 
     def __init__(self) -> None:
-        self._points: tuple[Point, ...] = ()
+        self._points: tuple[PointRow, ...] = ()
         self._loaded_at = float("-inf")
 
-    async def all(self) -> tuple[Point, ...]:
+    async def all(self) -> tuple[PointRow, ...]:
         if time.monotonic() - self._loaded_at > self.TTL_S:
             rows = await AcceptancePoint.all().order_by("id")
-            self._points = tuple(Point(r.name, r.district, r.address, r.lat, r.lng, r.hours, r.phone) for r in rows)
+            self._points = tuple(PointRow(r.name, r.district, r.address, r.lat, r.lng, r.hours, r.phone) for r in rows)
             self._loaded_at = time.monotonic()
         return self._points

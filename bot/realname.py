@@ -23,6 +23,7 @@ from typing import Literal
 import aiohttp
 
 from bot.config import RealnameConfig
+from bot.errors import Told
 from bot.wechat_api import WeChatAPI, WeChatAPIError
 
 log = logging.getLogger(__name__)
@@ -41,20 +42,15 @@ _JPEG_MAGIC = b"\xff\xd8\xff"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-class RealnameUnavailable(Exception):
-    """The verification cannot be done now; `message` is the reply for the resident."""
+class RealnameUnavailable(Told):
+    """The verification cannot be done now."""
 
     def __init__(self, message: str = UNAVAILABLE) -> None:
         super().__init__(message)
-        self.message = message
 
 
-class PhotoRejected(Exception):
-    """The photo cannot be used; `message` tells the resident what to send instead."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class PhotoRejected(Told):
+    """The photo cannot be used; the message says what to send instead."""
 
 
 @dataclass(frozen=True, slots=True)

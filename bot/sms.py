@@ -18,6 +18,7 @@ import secrets
 import aiohttp
 
 from bot.config import SmsConfig, SmsHttpConfig
+from bot.errors import Told
 from bot.state.base import StateStore
 
 log = logging.getLogger(__name__)
@@ -31,12 +32,8 @@ WRONG_CODE = "验证码不正确，还可以再试{remaining}次。"
 VOIDED = "验证码输错次数太多，已经失效，请回复「重发」获取新的验证码。"
 
 
-class SmsError(Exception):
-    """The code was not sent or not accepted; `message` is the reply for the resident."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class SmsError(Told):
+    """The code was not sent or not accepted."""
 
 
 def mask_phone(phone: str) -> str:

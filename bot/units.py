@@ -15,6 +15,7 @@ from collections.abc import Callable
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from bot.errors import Told
 from bot.security import hash_password
 from conversations import parsers
 from models.account import Account, AccountKind, Unit
@@ -29,12 +30,8 @@ _PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
 _PASSWORD_LENGTH = 12
 
 
-class UnitError(ValueError):
-    """The account cannot be created; `message` names the field and says why, for the operator."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class UnitError(Told):
+    """The account cannot be created; the message names the field and says why, for the operator."""
 
 
 async def create_unit_account(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from bot.errors import Told
 from conversations import texts
 from conversations.flow import Asked, Context, Finished, Flow, Image, Input, Location, Step
 from conversations.parsers import Invalid
@@ -148,7 +149,7 @@ class Engine:
             value = _parse(step, inp, Asked(ctx.today, state["answers"]))
             if step.check is not None:
                 value = await step.check(value, ctx, state["answers"])
-        except Invalid as exc:
+        except Told as exc:
             return Outcome(f"{exc.message}\n\n{step.prompt}", self._touch(state, ctx))
         answers = _prune(flow, _void_dependents(flow, state["answers"], step.name, value))
         editing = bool(state.get("editing"))
@@ -208,7 +209,7 @@ class Engine:
     async def _submit(self, flow: Flow, state: State, ctx: Context) -> Outcome:
         try:
             finished: Finished = await flow.submit(ctx, state["answers"])
-        except Invalid as exc:  # found wrong only on submit (a conflict, a service down): nothing lost
+        except Told as exc:  # found wrong only on submit (a conflict, a service down): nothing lost
             if flow.review:
                 return Outcome(
                     exc.message + "\n\n" + self._review_text(flow, state["answers"]), self._touch(state, ctx)

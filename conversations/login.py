@@ -18,7 +18,7 @@ from bot import accounts
 from bot.security import hash_password
 from bot.wechat_api import WeChatAPIError
 from conversations.flow import Answers, Choice, Context, Finished, Flow, Step
-from conversations.parsers import Invalid, new_password, username
+from conversations.parsers import new_password, username
 from conversations.verification import check_code, code_or_resend, send_code
 from handlers.keys import MenuKey
 from models import AccountKind
@@ -34,18 +34,15 @@ SIGNED_OUT_ELSEWHERE = (
 
 async def _check_password(password: str, ctx: Context, answers: Answers) -> dict[str, object]:
     config = ctx.services.settings.accounts
-    try:
-        login = await accounts.check_password(
-            username=answers["login.username"],
-            password=password,
-            kind=KINDS[answers["login.kind"]],
-            openid=ctx.openid,
-            now=ctx.now,
-            max_wrong=config.max_wrong_passwords,
-            lockout=timedelta(minutes=config.lockout_minutes),
-        )
-    except accounts.AccountError as exc:
-        raise Invalid(exc.message) from None
+    login = await accounts.check_password(
+        username=answers["login.username"],
+        password=password,
+        kind=KINDS[answers["login.kind"]],
+        openid=ctx.openid,
+        now=ctx.now,
+        max_wrong=config.max_wrong_passwords,
+        lockout=timedelta(minutes=config.lockout_minutes),
+    )
     if not login.trusted:
         await send_code(ctx, login.phone, PURPOSE)
     # The password itself is never kept: only what the next questions need.

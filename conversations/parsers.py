@@ -16,15 +16,12 @@ from stdnum.cn import ric
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import InvalidComponent
 
+from bot.errors import Told
 from models.districts import DISTRICTS, find_district
 
 
-class Invalid(ValueError):
-    """The answer cannot be accepted; `message` tells the resident why, in Chinese."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class Invalid(Told, ValueError):
+    """The answer cannot be accepted; the message tells the resident why."""
 
 
 def _normalise(text: str) -> str:

@@ -10,7 +10,7 @@ Then the configured provider decides; the account records when and how it was ve
 from __future__ import annotations
 
 from bot import accounts
-from bot.realname import PhotoRejected, RealnameUnavailable, fetch_id_photo
+from bot.realname import fetch_id_photo
 from conversations.flow import Answers, Asked, Context, Finished, Flow, Image, Step
 from conversations.parsers import Invalid, person_name, resident_id
 from conversations.requirements import bound_personal
@@ -54,10 +54,7 @@ async def _fetch_photo(media_id: str, ctx: Context, answers: Answers) -> dict[st
     if api is None:
         raise Invalid("暂时无法接收照片（未配置微信接口），请稍后再试或到受理点办理。")
     account = await _account(ctx)
-    try:
-        data, content_type = await fetch_id_photo(api, media_id)
-    except (PhotoRejected, RealnameUnavailable) as exc:
-        raise Invalid(exc.message) from None
+    data, content_type = await fetch_id_photo(api, media_id)
     path = await ctx.services.photos.save(account.id, data, content_type)
     return {"path": path}
 
@@ -66,10 +63,7 @@ async def _verify(ctx: Context, answers: Answers) -> Finished:
     account = await _account(ctx)
     photo = await ctx.services.photos.read(answers["realname.photo"]["path"])
     id_number = ctx.services.cipher.decrypt(account.id_number_enc)
-    try:
-        result = await ctx.services.realname.verify(account.name, id_number, photo)
-    except RealnameUnavailable as exc:
-        raise Invalid(exc.message) from None
+    result = await ctx.services.realname.verify(account.name, id_number, photo)
     if not result.verified:
         return Finished(f"实名认证未通过：{result.reason}\n请回复「实名认证」重新认证，或带身份证到受理点办理。")
     await accounts.record_realname(

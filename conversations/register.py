@@ -75,18 +75,15 @@ async def _hash_password(password: str, ctx: Context, answers: Answers) -> str:
 
 async def _create(ctx: Context, answers: Answers) -> Finished:
     id_number = answers["register.id_number"]
-    try:
-        account = await accounts.register_personal(
-            openid=ctx.openid,
-            name=answers["register.name"],
-            id_number=ProtectedId(id_number["encrypted"], id_number["lookup_hash"], id_number["masked"]),
-            hukou_address=answers["register.hukou_address"],
-            phone=answers["register.phone"],
-            username=answers["register.username"],
-            password_hash=answers["register.password"],
-        )
-    except accounts.AccountError as exc:
-        raise Invalid(exc.message) from None
+    account = await accounts.register_personal(
+        openid=ctx.openid,
+        name=answers["register.name"],
+        id_number=ProtectedId(id_number["encrypted"], id_number["lookup_hash"], id_number["masked"]),
+        hukou_address=answers["register.hukou_address"],
+        phone=answers["register.phone"],
+        username=answers["register.username"],
+        password_hash=answers["register.password"],
+    )
     return Finished(
         f"注册成功！用户名：{account.username}，已与本微信绑定。\n下一步：回复「实名认证」完成实名认证。",
         reference=f"用户名：{account.username}",

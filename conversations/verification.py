@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.sms import SmsError
 from conversations.flow import Context
 from conversations.parsers import Invalid, sms_code
 
@@ -14,10 +13,7 @@ def code_or_resend(text: str) -> str:
 
 
 async def send_code(ctx: Context, phone: str, purpose: str) -> None:
-    try:
-        await ctx.services.sms.send(phone, purpose)
-    except SmsError as exc:
-        raise Invalid(exc.message) from None
+    await ctx.services.sms.send(phone, purpose)
 
 
 async def check_code(ctx: Context, phone: str, purpose: str, code: str) -> bool:
@@ -25,8 +21,5 @@ async def check_code(ctx: Context, phone: str, purpose: str, code: str) -> bool:
     if code == RESEND:
         await send_code(ctx, phone, purpose)
         raise Invalid("已重新发送验证码，请查看短信。")
-    try:
-        await ctx.services.sms.verify(phone, purpose, code)
-    except SmsError as exc:
-        raise Invalid(exc.message) from None
+    await ctx.services.sms.verify(phone, purpose, code)
     return True
