@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+
 from bot.acceptance_points_import import PointRow
 from models import AcceptancePoint
 
