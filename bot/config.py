@@ -161,6 +161,23 @@ class SecurityConfig(Section):
         return v
 
 
+class RulesConfig(Section):
+    """The Regulation's thresholds and the day-counting readings RULES.md marks unconfirmed."""
+
+    # Art. 19 route A: continuous residence registration, counted from the declaration date.
+    registration_months: int = Field(12, ge=1)
+    # A move-in registered within this many days of the last move-out keeps registration continuous.
+    registration_gap_days: int = Field(30, ge=0)
+    social_insurance_consecutive_months: int = Field(12, ge=1)
+    social_insurance_cumulative_months: int = Field(18, ge=1)
+    social_insurance_lookback_months: int = Field(24, ge=1)
+    # [U] whether the application month's contribution counts toward the months.
+    current_month_counts: bool = False
+    # [U] Civil Code Art. 201: the start day is not counted, so "12 months from 2024-04-01" are
+    # complete at the end of 2025-04-01 and the condition is met from 2025-04-02. False: met on 04-01.
+    period_met_day_after: bool = True
+
+
 class DataConfig(Section):
     acceptance_points: Path = Path("data/acceptance_points.example.yaml")
 
@@ -183,6 +200,7 @@ class Settings(BaseSettings):
     accounts: AccountsConfig = AccountsConfig()
     admin: AdminConfig = AdminConfig()
     security: SecurityConfig
+    rules: RulesConfig = RulesConfig()
     data: DataConfig = DataConfig()
     logging: LoggingConfig = LoggingConfig()
 

@@ -2,6 +2,28 @@
 
 from models.acceptance_point import AcceptancePoint
 from models.account import Account, AccountKind, Binding, TrustedWeChatUser, Unit
+from models.records import (
+    Permit,
+    ResidenceRegistration,
+    SocialInsuranceMonth,
+    Source,
+    StudentRecord,
+    TalentRecord,
+)
 from models.wechat_user import WeChatUser
 
-__all__ = ["AcceptancePoint", "Account", "AccountKind", "Binding", "TrustedWeChatUser", "Unit", "WeChatUser"]
+__all__ = [
+    "AcceptancePoint",
+    "Account",
+    "AccountKind",
+    "Binding",
+    "Permit",
+    "ResidenceRegistration",
+    "SocialInsuranceMonth",
+    "Source",
+    "StudentRecord",
+    "TalentRecord",
+    "TrustedWeChatUser",
+    "Unit",
+    "WeChatUser",
+]
