@@ -1,0 +1,110 @@
+"""Residence registrations (居住登记) of a person: declaring move-in and move-out, and reading them."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from bot.config import RulesConfig
+from bot.errors import Told
+from models import Account, ResidenceRegistration, SocialInsuranceMonth, Source, StudentRecord, TalentRecord
+from models.eligibility import PersonRecords, Span, continuous_since
+
+
+@dataclass(frozen=True, slots=True)
+class MoveIn:
+    district: str
+    address: str
+    house_code: str
+    housing_type: str
+    move_in_on: date
+    workplace: str
+    reason: str
+    emergency_phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class MoveInOutcome:
+    registration: ResidenceRegistration
+    continuity: str  # what the move-in means for continuous registration, for the resident
+
+
+async def registrations(person: str) -> list[ResidenceRegistration]:
+    return await ResidenceRegistration.filter(person=person).order_by("declared_on", "id")
+
+
+async def current_registration(person: str) -> ResidenceRegistration | None:
+    return await ResidenceRegistration.filter(person=person, move_out_on=None).order_by("-declared_on").first()
+
+
+async def move_in(account: Account, data: MoveIn, *, today: date, rules: RulesConfig) -> MoveInOutcome:
+    person = account.id_number_hash
+    assert person is not None  # personal accounts always have one
+    async with in_transaction():
+        # Moving house: the registration at the old address ends the day the new one starts.
+        await ResidenceRegistration.filter(person=person, move_out_on=None).update(move_out_on=data.move_in_on)
+        registration = await _create(account, person, data, today)
+    spans = [Span(r.declared_on, r.move_out_on) for r in await registrations(person)]
+    since = continuous_since(spans, today, rules.registration_gap_days)
+    if since is not None and since < today:
+        continuity = f"居住登记连续计算，自{since.isoformat()}起。"
+    elif len(spans) > 1:
+        continuity = (
+            f"与上次搬离相隔超过{rules.registration_gap_days}天，连续居住登记时间自{today.isoformat()}起重新计算。"
+        )
+    else:
+        continuity = f"连续居住登记时间自{today.isoformat()}起计算。"
+    return MoveInOutcome(registration, continuity)
+
+
+async def _create(account: Account, person: str, data: MoveIn, today: date) -> ResidenceRegistration:
+    for _ in range(5):  # a random number can collide with an existing one: draw again
+        number = f"JZ{today:%Y%m%d}{secrets.randbelow(10**6):06d}"
+        try:
+            async with in_transaction():
+                return await ResidenceRegistration.create(
+                    number=number,
+                    person=person,
+                    name=account.name,
+                    district=data.district,
+                    address=data.address,
+                    house_code=data.house_code,
+                    housing_type=data.housing_type,
+                    move_in_on=data.move_in_on,
+                    declared_on=today,
+                    workplace=data.workplace,
+                    reason=data.reason,
+                    emergency_phone=data.emergency_phone,
+                    source=Source.BOT,
+                )
+        except IntegrityError:
+            if await ResidenceRegistration.filter(person=person, declared_on=today, address=data.address).exists():
+                raise Told("今天已经为这个地址申报过居住登记了，回复「进度」查看。") from None
+    raise Told("登记编号生成失败，请稍后再试。")
+
+
+async def move_out(person: str, move_out_on: date) -> ResidenceRegistration:
+    current = await current_registration(person)
+    if current is None:
+        raise Told("您目前没有有效的居住登记，无需办理搬离。")
+    current.move_out_on = move_out_on
+    await current.save(update_fields=["move_out_on"])
+    return current
+
+
+async def person_records(person: str) -> PersonRecords:
+    """Everything the eligibility rules read about a person, in four indexed queries."""
+    spans = await ResidenceRegistration.filter(person=person).values_list("declared_on", "move_out_on")
+    months = await SocialInsuranceMonth.filter(person=person).values_list("month", flat=True)
+    talents = await TalentRecord.filter(person=person).values_list("certified_on", flat=True)
+    studies = await StudentRecord.filter(person=person).values_list("enrolled_on", "expected_graduation_on")
+    return PersonRecords(
+        registrations=tuple(Span(declared, moved_out) for declared, moved_out in spans),
+        insured_months=frozenset(months),
+        talents=tuple(talents),
+        studies=tuple((enrolled, graduating) for enrolled, graduating in studies),
+    )

@@ -1,0 +1,67 @@
+"""办证资格 (ELIGIBILITY): may I apply for a residence permit, and if not, when? No questions.
+
+The reply lists each condition of the closest route (Art. 19) with ✓ or ✗ and its numbers, the
+earliest date for what is missing, and the next step.
+"""
+
+from __future__ import annotations
+
+from bot import residence
+from bot.accounts import bound_account
+from conversations.flow import Answers, Context, Finished, Flow
+from conversations.requirements import realname_verified
+from handlers.keys import MenuKey
+from models.eligibility import Assessment, RouteVerdict, assess
+
+ROUTE_NAMES = {
+    "A": "居住登记＋社保（第十九条第一项）",
+    "B": "人才引进（第十九条第二项）",
+    "C": "全日制在校学生（第十九条第三项）",
+}
+
+
+async def _answer(ctx: Context, answers: Answers) -> Finished:
+    account = await bound_account(ctx.openid)
+    assert account is not None and account.id_number_hash is not None  # the requirement checked it
+    records = await residence.person_records(account.id_number_hash)
+    return Finished(render(assess(records, ctx.services.settings.rules, ctx.today), ctx))
+
+
+def render(assessment: Assessment, ctx: Context) -> str:
+    route = assessment.closest
+    lines = [f"办证资格（截至{ctx.today.isoformat()}）", f"按{ROUTE_NAMES[route.route]}："]
+    lines += [_condition_line(c) for c in route.conditions]
+    lines.append("")
+    lines.append(_verdict(route, assessment, ctx))
+    return "\n".join(lines)
+
+
+def _condition_line(condition) -> str:
+    mark = "✓" if condition.met else "✗"
+    line = f"{mark} {condition.name}：{condition.measured}（要求：{condition.threshold}）"
+    if not condition.met and condition.earliest is not None:
+        line += f"，预计{condition.earliest.isoformat()}满足"
+    return line
+
+
+def _verdict(route: RouteVerdict, assessment: Assessment, ctx: Context) -> str:
+    if assessment.eligible:
+        return (
+            "结论：您符合申领居住证的条件。\n下一步：带身份证和数码照片图像号到受理点申领（回复「受理点」查询地址）。"
+        )
+    if route.earliest is not None:
+        return (
+            f"结论：暂不符合。如果居住登记和社保照常延续，最早{route.earliest.isoformat()}符合条件。\n"
+            "下一步：保持居住登记有效、按月缴纳社保，到时再回复「办证资格」查询。"
+        )
+    return "结论：暂不符合，目前无法预计符合的日期。\n下一步：先申报居住登记（回复「居住登记」），并在深圳缴纳社保。"
+
+
+FLOW = Flow(
+    key=MenuKey.ELIGIBILITY,
+    title="办证资格",
+    review=False,
+    steps=(),
+    requires=(realname_verified,),
+    submit=_answer,
+)

@@ -1,0 +1,189 @@
+"""居住登记 (RESIDENCE_REGISTER): declare moving in to, or out of, an address in Shenzhen.
+
+Questions, in order:
+  kind             "入住还是搬离？"               1 入住登记 / 2 搬离登记
+  -- moving in --
+  district         "所在区"                       a district by number or name
+  address          "详细地址"                     street, building and room
+  house_code       "房屋编码"                     optional: 「无」 skips it
+  housing_type     "住房类型"                     自有住房 / 租赁住房 / 单位宿舍 / 亲友住房 / 其他
+  move_in_on       "入住日期"                     not in the future
+  workplace        "服务处所"                     optional
+  reason           "来深事由"
+  emergency_phone  "紧急联系人电话"
+  -- moving out --
+  move_out_on      "搬离日期"                     not in the future, not before the move-in
+  review           确认 submits: a registration number, or the current registration ended
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from bot import residence
+from bot.accounts import bound_account
+from conversations.flow import Answers, Asked, Choice, Context, Finished, Flow, Step
+from conversations.parsers import Invalid, cn_mobile, district, flexible_date, non_empty
+from conversations.requirements import realname_verified
+from handlers.keys import MenuKey
+from models import Account
+
+MOVE_IN, MOVE_OUT = "入住登记", "搬离登记"
+SKIP = ("无", "没有", "跳过", "不知道")
+HOUSING_TYPES = ("自有住房", "租赁住房", "单位宿舍", "亲友住房", "其他")
+REASONS = ("务工就业", "经商", "就学", "随迁家属", "投靠亲友", "其他")
+
+
+def _moving_in(answers: Answers) -> bool:
+    return answers.get("residence.kind") == MOVE_IN
+
+
+def _moving_out(answers: Answers) -> bool:
+    return answers.get("residence.kind") == MOVE_OUT
+
+
+def _address(text: str) -> str:
+    address = non_empty(text, max_len=100)
+    if len(address) < 6 or not re.search(r"[0-9一二三四五六七八九十]", address):
+        raise Invalid("请写到楼栋和房号，如：粤海街道科技园社区科苑路15号1栋1201。")
+    return address
+
+
+def _optional(text: str) -> str:
+    return "" if text.strip() in SKIP else non_empty(text, max_len=100)
+
+
+def _house_code(text: str) -> str:
+    code = text.strip().upper()
+    if code in SKIP:
+        return ""
+    if not re.fullmatch(r"[0-9A-Z]{8,30}", code):
+        raise Invalid("房屋编码由8到30位数字或字母组成（门牌上二维码旁的编号）；不知道请回复「无」。")
+    return code
+
+
+def _move_in_on(text: str, asked: Asked) -> str:
+    return flexible_date(text, not_before=date(1950, 1, 1), not_after=asked.today)
+
+
+def _move_out_on(text: str, asked: Asked) -> str:
+    return flexible_date(text, not_after=asked.today)
+
+
+async def _after_move_in(move_out_on: str, ctx: Context, answers: Answers) -> str:
+    current = await residence.current_registration((await _account(ctx)).id_number_hash)
+    if current is None:
+        raise Invalid("您目前没有有效的居住登记，无需办理搬离。回复「取消」退出。")
+    if date.fromisoformat(move_out_on) < current.move_in_on:
+        raise Invalid(f"搬离日期不能早于入住日期{current.move_in_on.isoformat()}，请重新输入。")
+    return move_out_on
+
+
+async def _account(ctx: Context) -> Account:
+    account = await bound_account(ctx.openid)
+    if account is None:
+        raise Invalid("本微信已不再绑定账号，请回复「登录」后再办理。")
+    return account
+
+
+async def _submit(ctx: Context, answers: Answers) -> Finished:
+    account = await _account(ctx)
+    if _moving_out(answers):
+        ended = await residence.move_out(account.id_number_hash, date.fromisoformat(answers["residence.move_out_on"]))
+        return Finished(
+            f"搬离登记已提交：{ended.number}（{ended.address}），搬离日期{ended.move_out_on.isoformat()}。\n"
+            f"搬到新住处后，请在{ctx.services.settings.rules.registration_gap_days}天内重新申报居住登记，"
+            "居住时间才能连续计算。",
+            reference=f"登记编号：{ended.number}",
+        )
+    outcome = await residence.move_in(
+        account,
+        residence.MoveIn(
+            district=answers["residence.district"],
+            address=answers["residence.address"],
+            house_code=answers["residence.house_code"],
+            housing_type=answers["residence.housing_type"],
+            move_in_on=date.fromisoformat(answers["residence.move_in_on"]),
+            workplace=answers["residence.workplace"],
+            reason=answers["residence.reason"],
+            emergency_phone=answers["residence.emergency_phone"],
+        ),
+        today=ctx.today,
+        rules=ctx.services.settings.rules,
+    )
+    return Finished(
+        f"居住登记成功！登记编号：{outcome.registration.number}。\n{outcome.continuity}\n"
+        "回复「进度」查看您的登记，回复「办证资格」查询能否申领居住证。",
+        reference=f"登记编号：{outcome.registration.number}",
+    )
+
+
+FLOW = Flow(
+    key=MenuKey.RESIDENCE_REGISTER,
+    title="居住登记",
+    requires=(realname_verified,),
+    steps=(
+        Step(
+            "residence.kind",
+            "请选择要办理的登记：",
+            "登记类型",
+            choices=(Choice(MOVE_IN, ("入住",)), Choice(MOVE_OUT, ("搬离",))),
+        ),
+        Step("residence.district", "住址在哪个区？请回复区名或序号。", "所在区", parse=district, when=_moving_in),
+        Step(
+            "residence.address",
+            "请输入详细地址，写到楼栋和房号（如：粤海街道科苑路15号1栋1201）：",
+            "详细地址",
+            parse=_address,
+            when=_moving_in,
+        ),
+        Step(
+            "residence.house_code",
+            "请输入房屋编码（门牌上二维码旁的编号）；不知道请回复「无」：",
+            "房屋编码",
+            parse=_house_code,
+            when=_moving_in,
+            show=lambda v: v or "未填写",
+        ),
+        Step(
+            "residence.housing_type",
+            "住房类型：",
+            "住房类型",
+            choices=tuple(Choice(t) for t in HOUSING_TYPES),
+            when=_moving_in,
+        ),
+        Step(
+            "residence.move_in_on",
+            "请输入入住日期（如：2025-03-01）：",
+            "入住日期",
+            parse_in=_move_in_on,
+            when=_moving_in,
+        ),
+        Step(
+            "residence.workplace",
+            "请输入服务处所（工作单位或学校名称）；没有请回复「无」：",
+            "服务处所",
+            parse=_optional,
+            when=_moving_in,
+            show=lambda v: v or "未填写",
+        ),
+        Step("residence.reason", "来深事由：", "来深事由", choices=tuple(Choice(r) for r in REASONS), when=_moving_in),
+        Step(
+            "residence.emergency_phone",
+            "请输入紧急联系人的手机号码：",
+            "紧急联系电话",
+            parse=cn_mobile,
+            when=_moving_in,
+        ),
+        Step(
+            "residence.move_out_on",
+            "请输入搬离日期（如：2025-03-01）：",
+            "搬离日期",
+            parse_in=_move_out_on,
+            check=_after_move_in,
+            when=_moving_out,
+        ),
+    ),
+    submit=_submit,
+)
