@@ -1,0 +1,53 @@
+"""The demo residents of `residence-bot demo-data` reach their verdicts through the bot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from bot.demo import PASSWORD, load_demo
+from conversations.flow import SHENZHEN
+from tests.harness import FIELD_KEY, Residents, make_settings
+
+
+@pytest.fixture
+async def demo_bot(start_bot, tmp_path, fake_sms):
+    settings = make_settings(tmp_path, sms={"provider": "http", "http": {"url": fake_sms.url}})
+    client = await start_bot(settings)
+    await load_demo(FIELD_KEY, datetime.now(SHENZHEN).date())
+    return Residents(client, settings)
+
+
+@pytest.mark.parametrize(
+    ("username", "verdict"),
+    [
+        ("demo_a", "按居住登记＋社保"),
+        ("demo_b", "按人才引进"),
+        ("demo_c", "按全日制在校学生"),
+    ],
+)
+async def test_eligible_demo_residents_are_told_so_by_their_route(demo_bot, fake_sms, username, verdict):
+    reply = await _log_in_and_ask(demo_bot, fake_sms, username)
+    assert verdict in reply and "符合申领居住证的条件" in reply
+
+
+async def test_the_waiting_demo_resident_gets_an_earliest_date(demo_bot, fake_sms):
+    reply = await _log_in_and_ask(demo_bot, fake_sms, "demo_wait")
+    assert "暂不符合" in reply and "最早" in reply
+
+
+async def test_demo_data_can_be_loaded_again(demo_bot):
+    made = await load_demo(FIELD_KEY, datetime.now(SHENZHEN).date())
+    assert [r.username for r, _ in made][:2] == ["demo_a", "demo_b"]
+
+
+async def _log_in_and_ask(residents, fake_sms, username: str) -> str:
+    resident = residents(f"o_{username}")
+    await resident.send_text("登录")
+    await resident.send_text("个人")
+    await resident.send_text(username)
+    await resident.send_text(PASSWORD)
+    phone = fake_sms.messages[-1]["phone"]
+    assert "登录成功" in await resident.send_text(fake_sms.last_code(phone))
+    return await resident.send_text("办证资格")
