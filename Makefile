@@ -1,8 +1,12 @@
-# Quick start: `make run` (serve the bot on 127.0.0.1:8080), `make chat` (talk to it), `make test`.
+# Quick start: `make run` (serve the bot on 127.0.0.1:8080, with a stand-in for WeChat's API on :8081), `make chat` (talk to it), `make test`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# `make run` points the bot at the development stand-in for WeChat's API (`residence-bot dev-wechat`),
+# which accepts only this AppSecret: bot/devwechat.py DEV_APP_SECRET, published because it opens nothing else.
+DEV_WECHAT_PORT := 8081
+DEV_WECHAT_SECRET := devsecret0not0for0production0000
 
 .PHONY: install run chat test lint bench clean
 
@@ -17,10 +21,14 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/residence-bot initdb
-	$(BIN)/residence-bot serve
+	$(BIN)/residence-bot dev-wechat --port $(DEV_WECHAT_PORT) & stand_in=$$!; \
+	trap 'kill $$stand_in 2>/dev/null' EXIT INT TERM; \
+	RB_WECHAT__API_BASE_URL=http://127.0.0.1:$(DEV_WECHAT_PORT) RB_WECHAT__APP_SECRET=$(DEV_WECHAT_SECRET) \
+		$(BIN)/residence-bot serve
 
+# `make chat ARGS="--openid o_second_phone"` passes options on, e.g. to chat as a second resident.
 chat: $(STAMP)
-	$(BIN)/residence-bot chat
+	$(BIN)/residence-bot chat $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/pytest -q

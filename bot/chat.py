@@ -4,12 +4,20 @@ The client plays WeChat's servers: each line typed becomes the push XML WeChat w
 (and encrypted in safe mode) exactly as WeChat does, POSTed to the bot's callback URL; the reply is
 decrypted and shown as the resident would read it. `ChatClient` is also the fake resident of the
 bot's own HTTP tests.
+
+The rest of WeChat is the development stand-in for its API (`residence-bot dev-wechat`), reached
+through `DevWeChatClient`: a photo sent with /image is uploaded to it first, as WeChat's servers would
+hold it, and the messages the bot sent the resident through the API are read back from it after
+each reply.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
+import json
+import mimetypes
 import re
 import secrets
 import sys
@@ -24,23 +32,31 @@ import xmltodict
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
+from bot.config import DEV_APP_SECRET
+from bot.devwechat import MESSAGES_PATH, TOKEN_PATH, UPLOAD_PATH
+
 DEFAULT_URL = "http://127.0.0.1:8080/wechat"
 # WeChat gives up on a callback after 5 seconds (PROTOCOL.md §5.1).
 WECHAT_WAIT_S = 5.0
 PLACEHOLDER_PIC_URL = "http://mmbiz.qpic.cn/mmbiz_jpg/chat-placeholder/0"
 NO_REPLY = "（无回复）"
+# Marked as a sample inside too (a JPEG comment): a made-up card, not anybody's ID.
+SAMPLE_PHOTO = Path(__file__).resolve().parent / "devdata" / "id_card_sample.jpg"
+# Polled after every reply: the stand-in is on this machine, and a slower answer should not hold up the chat.
+POLL_TIMEOUT_S = 1.0
 
 HELP = """\
 可以发送：
   任意文字                      文本消息
   /location 纬度,经度 [地名]     位置消息，例如 /location 22.543096,114.057865 福田区
   /click KEY                    点击菜单（CLICK 事件），例如 /click ENDORSE
-  /image [MEDIA_ID]             图片消息
+  /image [文件]                 图片消息：先上传到微信接口替身；不带文件时发送样例身份证照片
   /voice 文字                   语音消息（语音识别结果为该文字）
   /subscribe [场景值]            关注（带场景值即扫带参数二维码关注）
   /unsubscribe                  取消关注
   /help                         显示本列表
-  /quit                         退出（Ctrl-D 亦可）"""
+  /quit                         退出（Ctrl-D 亦可）
+公众号通过接口发来的消息在每次回复之后显示，以「（客服消息）」或「（模板消息）」开头。"""
 
 
 class ChatError(Exception):
@@ -282,6 +298,98 @@ class ChatClient:
         }
 
 
+class DevWeChatClient:
+    """The chat's line to the development stand-in for WeChat's API, for one resident (openid).
+
+    Uploads go through WeChat's own temporary-media upload, access_token and all, so the stand-in
+    stays faithful to WeChat; the chat gets the token with the stand-in's development AppSecret.
+    """
+
+    def __init__(self, url: str, *, openid: str, app_id: str, app_secret: str = DEV_APP_SECRET) -> None:
+        self.url = url.rstrip("/")
+        self.openid = openid
+        self._app_id = app_id
+        self._app_secret = app_secret
+        self._session: aiohttp.ClientSession | None = None
+        self._seen = 0  # the index of the last message shown
+        self._instance: str | None = None  # the stand-in that numbered them
+
+    async def __aenter__(self) -> DevWeChatClient:
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WECHAT_WAIT_S))
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def upload_image(self, content: bytes, filename: str) -> str:
+        """Upload an image as temporary media; return its media_id. ChatError says why not, in one line."""
+        form = aiohttp.FormData()
+        content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        form.add_field("media", content, filename=filename, content_type=content_type)
+        params = {"access_token": await self._token(), "type": "image"}
+        answer = await self._request("POST", UPLOAD_PATH, params=params, data=form)
+        return _answer_field(answer, "media_id")
+
+    async def new_messages(self) -> list[dict[str, Any]]:
+        """The messages sent to the resident since the last call (since the stand-in started, at first)."""
+        answer = await self._messages_after(self._seen)
+        if answer.get("instance") != self._instance:
+            self._instance = answer.get("instance")
+            if self._seen:  # the stand-in was restarted and numbers from 1 again
+                self._seen = 0
+                answer = await self._messages_after(0)
+        messages = [m for m in answer.get("messages") or [] if isinstance(m, dict) and isinstance(m.get("index"), int)]
+        if messages:
+            self._seen = messages[-1]["index"]
+        return messages
+
+    async def _messages_after(self, index: int) -> dict[str, Any]:
+        params = {"openid": self.openid, "after": str(index)}
+        return await self._request("GET", MESSAGES_PATH, params=params, timeout_s=POLL_TIMEOUT_S)
+
+    async def _token(self) -> str:
+        # Asked for each upload: stable_token's normal mode hands out the token the bot already
+        # holds, so asking again is cheap and never invalidates the bot's.
+        payload = {"grant_type": "client_credential", "appid": self._app_id, "secret": self._app_secret}
+        answer = await self._request("POST", TOKEN_PATH, data=json.dumps(payload).encode())
+        return _answer_field(answer, "access_token")
+
+    async def _request(
+        self, method: str, path: str, *, timeout_s: float | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        if self._session is None:
+            raise RuntimeError("use DevWeChatClient in `async with`")
+        timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s else None
+        try:
+            async with self._session.request(method, self.url + path, timeout=timeout, **kwargs) as response:
+                status = response.status
+                body = await response.read()
+        except TimeoutError as exc:
+            raise ChatError(f"微信接口替身 {self.url} 没有回应") from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise ChatError(f"无法连接微信接口替身 {self.url}（`make run` 会启动它，或用 --wechat-api 指定）") from exc
+        except aiohttp.ClientError as exc:
+            raise ChatError(f"请求微信接口替身失败：{_one_line(str(exc)) or type(exc).__name__}") from exc
+        try:
+            answer = json.loads(body) if status == 200 else None
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            raise ChatError(f"{self.url} 不像微信接口替身：HTTP {status}")
+        if answer.get("errcode"):
+            raise ChatError(f"微信接口替身拒绝了请求：{answer['errcode']} {answer.get('errmsg', '')}".rstrip())
+        return answer
+
+
+def _answer_field(answer: dict[str, Any], name: str) -> str:
+    value = answer.get(name)
+    if not isinstance(value, str) or not value:
+        raise ChatError(f"微信接口替身的回答里没有 {name}")
+    return value
+
+
 def _msg_id() -> int:
     # 19 digits like WeChat's, and below 2**63 so a bot storing it as a signed 64-bit integer copes.
     return (1 << 62) | secrets.randbits(62)
@@ -313,6 +421,26 @@ def render_reply(reply: dict[str, Any]) -> str:
     return f"[{msg_type or '未知'} 类型的回复]"
 
 
+def render_sent(message: dict[str, Any]) -> str:
+    """A message the bot sent through the API (as /dev/messages reports it), as the resident reads it."""
+    payload = message.get("payload") or {}
+    if message.get("kind") == "template":
+        lines = [f"{key}：{(value or {}).get('value', '')}" for key, value in (payload.get("data") or {}).items()]
+        if payload.get("url"):
+            lines.append(payload["url"])
+        return "（模板消息）" + "\n".join(lines)
+    msg_type = payload.get("msgtype") or ""
+    if msg_type == "text":
+        text = (payload.get("text") or {}).get("content") or ""
+    elif msg_type == "news":
+        articles = (payload.get("news") or {}).get("articles") or []
+        text = "\n\n".join("\n".join(a.get(k) for k in ("title", "description", "url") if a.get(k)) for a in articles)
+    else:
+        media = payload.get(msg_type) or {}
+        text = f"[{_MEDIA_LABELS.get(msg_type, msg_type)}] {media.get('title') or media.get('media_id') or ''}"
+    return "（客服消息）" + text.rstrip()
+
+
 @dataclass
 class _Command:
     """One parsed input line: something to send, or a local action."""
@@ -321,7 +449,7 @@ class _Command:
     send: Callable[[], Awaitable[str]] | None = None
 
 
-def parse_line(line: str, client: ChatClient) -> _Command:
+def parse_line(line: str, client: ChatClient, dev: DevWeChatClient | None = None) -> _Command:
     """Map one input line to what it does; ValueError carries a one-line usage hint."""
     if not line.startswith("/"):
         return _Command("send", lambda: client.send_text(line))
@@ -340,7 +468,8 @@ def parse_line(line: str, client: ChatClient) -> _Command:
                 raise ValueError("用法：/click KEY")
             return _Command("send", lambda: client.click(arg))
         case "/image":
-            return _Command("send", lambda: client.send_image(arg or None))
+            path = Path(arg).expanduser() if arg else SAMPLE_PHOTO
+            return _Command("send", lambda: send_photo(client, dev, path))
         case "/voice":
             return _Command("send", lambda: client.send_voice(arg))
         case "/subscribe":
@@ -348,6 +477,21 @@ def parse_line(line: str, client: ChatClient) -> _Command:
         case "/unsubscribe":
             return _Command("send", client.unsubscribe)
     raise ValueError(f"未知命令 {command}，输入 /help 查看可用命令")
+
+
+async def send_photo(client: ChatClient, dev: DevWeChatClient | None, path: Path) -> str:
+    """Upload the image at path to the stand-in, then send the image message carrying its media_id."""
+    if dev is None:
+        raise ChatError("没有配置微信接口替身（--wechat-api），无法上传图片")
+    try:
+        content = await asyncio.to_thread(path.read_bytes)
+    except OSError as exc:
+        raise ChatError(f"无法读取图片 {path}：{exc.strerror or exc}") from exc
+    try:
+        media_id = await dev.upload_image(content, path.name)
+    except ChatError as exc:
+        raise ChatError(f"{exc}；图片未发送") from exc
+    return await client.send_image(media_id)
 
 
 _LOCATION = re.compile(r"([-+]?\d+(?:\.\d+)?)\s*[,，]\s*([-+]?\d+(?:\.\d+)?)(?:\s+(.*))?")
@@ -362,6 +506,17 @@ def _parse_location(arg: str) -> tuple[float, float, str]:
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
         raise ValueError(usage)
     return lat, lng, (match[3] or "").strip()
+
+
+async def _show_sent(dev: DevWeChatClient, screen: _Screen) -> bool:
+    """Print the messages the bot sent the resident since last asked; False if there were none."""
+    try:
+        messages = await dev.new_messages()
+    except ChatError:
+        return False  # only /image needs the stand-in; without it there is simply nothing to show
+    for message in messages:
+        screen.line(render_sent(message))
+    return bool(messages)
 
 
 class _Screen:
@@ -414,10 +569,15 @@ async def run_chat(
     original_id: str,
     safe: bool,
     script: Path | None,
+    wechat_api: str | None = None,
     out: IO[str] = sys.stdout,
     inp: IO[str] = sys.stdin,
 ) -> int:
-    """Chat interactively, or replay a script file; return 1 if any line of a script failed."""
+    """Chat interactively, or replay a script file; return 1 if any line of a script failed.
+
+    With `wechat_api` (the development stand-in for WeChat's API), /image uploads there, and the
+    messages the bot sent the resident through the API are shown at the start and after each reply.
+    """
     screen = _Screen(out)
     prompt = "> "
     try:
@@ -443,8 +603,12 @@ async def run_chat(
         mode = "安全模式（加密）" if safe else "明文模式"
         screen.dim(f"连接 {url}，openid {openid}，{mode}。输入 /help 查看命令，/quit 退出。")
         lines = _typed_lines(inp, screen, prompt)
+    dev = DevWeChatClient(wechat_api, openid=openid, app_id=app_id) if wechat_api else None
     failed = False
-    async with client:
+    async with client, dev or contextlib.nullcontext():
+        # What was sent while no chat was open comes first, as WeChat shows a chat's history on opening it.
+        if dev is not None and await _show_sent(dev, screen):
+            screen.line()
         for raw in lines:
             line = raw.strip()
             if not line:
@@ -452,7 +616,7 @@ async def run_chat(
             if script is not None:
                 screen.line(prompt + line)
             try:
-                command = parse_line(line, client)
+                command = parse_line(line, client, dev)
             except ValueError as exc:
                 screen.error(str(exc))
                 screen.line()
@@ -474,5 +638,7 @@ async def run_chat(
                     screen.line(reply)
                 else:
                     screen.dim(NO_REPLY)
+            if dev is not None:
+                await _show_sent(dev, screen)
             screen.line()
     return 1 if failed and script is not None else 0

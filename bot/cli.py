@@ -10,6 +10,18 @@ from pathlib import Path
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
 
+DEV_WECHAT_PORT = 8081
+DEV_WECHAT_URL = f"http://127.0.0.1:{DEV_WECHAT_PORT}"
+
+# The record imports (bot/imports) and their CSV columns, here so that `--help` needs no import of them.
+RECORD_IMPORTS = {
+    "social-insurance": "id_number,name,month(YYYY-MM),employer",
+    "residence": "id_number,name,address,move_in_on,declared_on,move_out_on(optional)",
+    "permits": "permit_no,id_number,name,issued_on,last_endorsed_on(optional)",
+    "talents": "id_number,name,category,certified_on",
+    "students": "id_number,name,school,enrolled_on,expected_graduation_on",
+}
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = _parser()
@@ -43,16 +55,38 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="apply pending schema migrations")
     migrate.set_defaults(run=_migrate)
 
+    demo = commands.add_parser("demo-data", help="load demo residents for every path (development)")
+    demo.set_defaults(run=_demo_data)
+
     chat = commands.add_parser("chat", help="talk to a running bot over the real callback protocol")
     chat.add_argument("--url", help="callback URL (default: http://HOST:PORT/wechat from the config)")
     chat.add_argument("--openid", default="o_chat_terminal_user", help="the resident's OpenID")
     chat.add_argument("--safe", action="store_true", help="encrypt as in safe mode")
     chat.add_argument("--script", type=Path, help="replay this file, one message per line")
+    chat.add_argument(
+        "--wechat-api",
+        default=DEV_WECHAT_URL,
+        metavar="URL",
+        help="the development stand-in for WeChat's API: /image uploads to it, and the messages the bot "
+        f"sends through the API are read from it (default: {DEV_WECHAT_URL})",
+    )
     chat.set_defaults(run=_chat)
+
+    dev_wechat = commands.add_parser(
+        "dev-wechat", help="serve a development stand-in for WeChat's API on 127.0.0.1; never in production"
+    )
+    dev_wechat.add_argument("--port", type=int, default=DEV_WECHAT_PORT, help=f"default: {DEV_WECHAT_PORT}")
+    dev_wechat.set_defaults(run=_dev_wechat)
 
     imports = commands.add_parser("import", help="load records from files").add_subparsers(
         dest="what", required=True, metavar="WHAT"
     )
+    for what, columns in RECORD_IMPORTS.items():
+        records = imports.add_parser(what, help=f"CSV: {columns}")
+        records.add_argument("file", type=Path, metavar="FILE.csv")
+        records.add_argument("--skip-bad", action="store_true", help="import the good rows of a file with bad rows")
+        records.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        records.set_defaults(run=_import_records)
     points = imports.add_parser("acceptance-points", help="replace the acceptance points with a YAML list")
     points.add_argument("file", type=Path)
     points.set_defaults(run=_import_points)
@@ -68,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     unit_create.add_argument("--contact", help="the contact's name (default: the unit's name)")
     unit_create.set_defaults(run=_unit_create)
     # `--config` is accepted after the command too, as SPEC §5 writes it.
-    for sub in (serve, initdb, migrate, chat, points, unit_create):
+    for sub in (serve, initdb, migrate, demo, chat, dev_wechat, points, unit_create):
         sub.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
@@ -143,8 +177,37 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
             original_id=w.original_id,
             safe=args.safe,
             script=args.script,
+            wechat_api=args.wechat_api,
         )
     )
+
+
+def _dev_wechat(settings: Settings, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.config import DEV_APP_SECRET
+    from bot.devwechat import DevWeChat
+
+    if settings.app.environment == "production":
+        print(
+            "dev-wechat: refused: app.environment is production, where the bot talks to WeChat's own servers",
+            file=sys.stderr,
+        )
+        return 2
+    stand_in = DevWeChat(settings.wechat.app_id, DEV_APP_SECRET)
+    stand_in.url = f"http://127.0.0.1:{args.port}"
+    print(
+        f"dev-wechat: a development stand-in for WeChat's servers on {stand_in.url} (AppID {stand_in.app_id}); "
+        "never use it in production",
+        flush=True,
+    )
+    try:
+        # No access log: it would print each URL, access_token included.
+        web.run_app(stand_in.make_app(), host="127.0.0.1", port=args.port, access_log=None, print=None)
+    except OSError as exc:
+        print(f"dev-wechat: cannot listen on {stand_in.url}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _import_points(settings: Settings, args: argparse.Namespace) -> int:
@@ -166,6 +229,49 @@ def _import_points(settings: Settings, args: argparse.Namespace) -> int:
 
     added, updated, removed = asyncio.run(run())
     print(f"{args.file}: {len(rows)} acceptance points; added {added}, updated {updated}, removed {removed}")
+    return 0
+
+
+def _import_records(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from bot import db
+    from bot.imports import KINDS, FileRefused, Report, import_file
+    from bot.security import FieldCipher
+    from conversations.flow import SHENZHEN
+
+    async def run() -> Report:
+        await db.open_db(settings.database.url)
+        try:
+            return await import_file(
+                KINDS[args.what],
+                args.file,
+                lookup_hash=FieldCipher(settings.security.field_key).lookup_hash,
+                today=datetime.now(SHENZHEN).date(),
+                skip_bad=args.skip_bad,
+                progress=sys.stderr,
+            )
+        finally:
+            await db.close_db()
+
+    try:
+        report = asyncio.run(run())
+    except FileRefused as exc:
+        print(f"{args.file}: nothing imported: {exc}", file=sys.stderr)
+        return 1
+    if not report.written:
+        good = report.rows - report.bad
+        print(
+            f"{args.file}: nothing imported: {report.bad:,} bad rows (--skip-bad imports the other {good:,}):",
+            file=sys.stderr,
+        )
+    elif report.bad:
+        print(f"{args.file}: {report.bad:,} bad rows skipped:", file=sys.stderr)
+    for line in report.bad_lines():
+        print(line, file=sys.stderr)
+    if not report.written:
+        return 1
+    print(f"{args.file}: {report.summary()}")
     return 0
 
 
@@ -193,4 +299,29 @@ def _unit_create(settings: Settings, args: argparse.Namespace) -> int:
     print(f"initial password: {password}")
     print("Hand it over now: it will not be shown again, and the first login requires changing it.")
     print("初始密码只显示这一次，首次登录时须修改密码。")
+    return 0
+
+
+def _demo_data(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from bot import db
+    from bot.demo import PASSWORD, load_demo
+    from conversations.flow import SHENZHEN
+
+    if settings.app.environment == "production":
+        print("demo-data: refused in production (app.environment)", file=sys.stderr)
+        return 2
+
+    async def run() -> list:
+        await db.open_db(settings.database.url)
+        try:
+            return await load_demo(settings.security.field_key, datetime.now(SHENZHEN).date())
+        finally:
+            await db.close_db()
+
+    made = asyncio.run(run())
+    print(f"demo residents (password for all: {PASSWORD}):")
+    for resident, masked in made:
+        print(f"  {resident.username:<16} {resident.name}  {masked}  {resident.path}")
     return 0

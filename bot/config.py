@@ -21,6 +21,8 @@ from pydantic_settings import (
 DEFAULT_PATH = Path("config.yaml")
 # The key config.yaml ships with, for development only.
 DEVELOPMENT_FIELD_KEY = "ZGV2ZWxvcG1lbnQta2V5LS1ub3QtZm9yLXByb2QhISE="
+# The AppSecret of `residence-bot dev-wechat`, the local stand-in for WeChat's servers.
+DEV_APP_SECRET = "devsecret0not0for0production0000"
 
 
 class ConfigError(Exception):
@@ -264,6 +266,8 @@ def _check_consistency(s: Settings) -> None:
         raise ConfigError("config: redis.url: is required when state.backend is redis")
     if s.app.environment == "production" and s.security.field_key == DEVELOPMENT_FIELD_KEY:
         raise ConfigError("config: security.field_key: the shipped development key is refused in production")
+    if s.app.environment == "production" and s.wechat.app_secret == DEV_APP_SECRET:
+        raise ConfigError("config: wechat.app_secret: the development stand-in's secret is refused in production")
     if s.sms.provider == "http" and not s.sms.http.url:
         raise ConfigError("config: sms.http.url: is required when sms.provider is http")
     if s.realname.provider == "http" and not s.realname.http.url:

@@ -7,7 +7,9 @@ database: callers load the rows, turn them into `PersonRecords` (`records_from`)
 Readings (those RULES.md marks [U] are RulesConfig settings):
 - Registration periods run from the declaration date, not the move-in date.
 - A registration covers `declared_on` up to the day before `move_out_on`: on the move-out day the
-  person is no longer registered there.
+  person is no longer registered there. Once moved out with no new declaration, every registration
+  condition is unmet with no earliest date ("已于…搬离，目前没有有效的居住登记"): waiting cannot
+  mend it, only a new declaration can (within the gap it keeps the earlier start).
 - The assessment is made with what is known on `as_of`: registrations declared later are ignored
   and a move-out dated later is not yet known, so that registration counts as still running.
   Talent and study records dated later are kept, since they say when a condition will be met.
@@ -71,7 +73,8 @@ def records_from(
     studies: Iterable[StudyRow] = (),
 ) -> PersonRecords:
     """Build the records from ORM rows (ResidenceRegistration, SocialInsuranceMonth, TalentRecord,
-    StudentRecord) or anything with the same attribute names."""
+    StudentRecord) or anything with the same attribute names. `move_in_on` is not read: periods run
+    from the declaration date."""
     return PersonRecords(
         registrations=tuple(Span(r.declared_on, r.move_out_on) for r in registrations),
         insured_months=frozenset(m.month for m in insurance),
@@ -194,7 +197,7 @@ def _continuous(since: date | None, moved_out_on: date | None, rules: RulesConfi
     if since is None:
         return Condition("连续居住登记", _no_registration(moved_out_on), threshold, False, None)
     met_on = _period_met_on(since, rules.registration_months, rules.period_met_day_after)
-    # Whole months completed by as_of: those of as_of's month, or one fewer if that one is not complete yet.
+    # Whole months completed by as_of: the calendar-month difference, less one if the last is not complete yet.
     done = (as_of.year - since.year) * 12 + as_of.month - since.month
     if _period_met_on(since, done, rules.period_met_day_after) > as_of:
         done -= 1

@@ -56,6 +56,8 @@ EX7_PAID = months("2024-04", "2025-03")
 EX7 = person(reg("2024-04-01"), paid=EX7_PAID)
 EX7_GAP_24 = person(reg("2024-04-01", "2024-10-01"), reg("2024-10-25"), paid=EX7_PAID)
 EX7_GAP_45 = person(reg("2024-04-01", "2024-10-01"), reg("2024-11-15"), paid=EX7_PAID)
+# 22 of the 24 months before 2025-06, none since 2025-04: below 18 once 2025-11 is counted.
+STOPPED_AT_18_PLUS = months("2023-07", "2025-04")
 
 
 @pytest.mark.parametrize(
@@ -137,6 +139,22 @@ def test_continuous_since(spans, as_of, gap_days, expected):
             False,
             None,
             id="contributions stopped",
+        ),
+        pytest.param(
+            person(reg("2024-08-01"), paid=STOPPED_AT_18_PLUS),
+            DEFAULT,
+            "2025-06-15",
+            False,
+            "2025-08-02",
+            id="stopped, cumulative lasts past the registration date",
+        ),
+        pytest.param(
+            person(reg("2025-01-10"), paid=STOPPED_AT_18_PLUS),
+            DEFAULT,
+            "2025-06-15",
+            False,
+            None,
+            id="stopped, cumulative runs out before the registration date",
         ),
         pytest.param(
             person(reg("2024-04-01", "2025-01-05"), paid=EX7_PAID), DEFAULT, "2025-03-01", False, None, id="ended"
@@ -259,6 +277,12 @@ SI_RULE = "登记期间连续缴纳满12个月，或近24个月累计满18个月
             person(reg("2020-01-01"), paid=months("2024-01", "2024-08")), DEFAULT, "2025-06-15", "A", 1,
             "登记期间最长连续缴纳8个月，近24个月累计8个月（计至2025-05）；最近一次缴纳为2024-08，已停缴",
             SI_RULE, id="stopped",
+        ),
+        pytest.param(
+            person(reg("2025-01-10"), paid=STOPPED_AT_18_PLUS), DEFAULT, "2025-06-15", "A", 1,
+            "登记期间最长连续缴纳4个月，近24个月累计22个月（计至2025-05）；最近一次缴纳为2025-04，已停缴，"
+            "2025-12-01起近24个月累计将不足18个月",
+            SI_RULE, id="met on stopped contributions",
         ),
         pytest.param(
             person(reg("2020-01-01")), DEFAULT, "2025-06-15", "A", 1,
