@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/residence-bot initdb
+	$(BIN)/residence-bot demo-data
 	$(BIN)/residence-bot dev-wechat --port $(DEV_WECHAT_PORT) & stand_in=$$!; \
 	trap 'kill $$stand_in 2>/dev/null' EXIT INT TERM; \
 	RB_WECHAT__API_BASE_URL=http://127.0.0.1:$(DEV_WECHAT_PORT) RB_WECHAT__APP_SECRET=$(DEV_WECHAT_SECRET) \
