@@ -112,7 +112,8 @@ class Engine:
             if command is Command.CANCEL:
                 reply = texts.CANCELLED if active else texts.NOTHING_TO_CANCEL
                 return Outcome(notice + reply + "\n\n" + self.menu(), None)
-            # A bare number picks from the menu only when the menu was the last thing shown.
+            # A bare number picks from the menu only outside a flow, and not as the answer to a
+            # timeout notice (it was meant for the question that timed out).
             key = MenuKey.from_keyword(text) or (None if active or notice else self._menu_choice(text))
             if key is not None:
                 return await self.start(key, ctx, notice=notice)

@@ -1,0 +1,34 @@
+"""The account's custom menu (自定义菜单), built from the flows that exist.
+
+WeChat allows 1-3 top-level buttons of 1-5 sub-buttons each; a CLICK sends the button's key,
+which the router reads as the flow's MenuKey. Groups with no existing flow are left out, so the
+menu never offers what is not there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from handlers.keys import MenuKey
+
+GROUPS: tuple[tuple[str, tuple[MenuKey, ...]], ...] = (
+    ("居住证", (MenuKey.ELIGIBILITY, MenuKey.PERMIT_APPLY, MenuKey.ENDORSE, MenuKey.RECEIPTS, MenuKey.PROGRESS)),
+    ("登记查询", (MenuKey.RESIDENCE_REGISTER, MenuKey.ACCEPTANCE_POINTS, MenuKey.REMINDERS)),
+    (
+        "我的账号",
+        (MenuKey.ACCOUNT_REGISTER, MenuKey.ACCOUNT_LOGIN, MenuKey.REALNAME, MenuKey.UNIT_APPLY, MenuKey.ACCOUNT_LOGOUT),
+    ),
+)
+MAX_SUB_BUTTONS = 5
+
+
+def custom_menu(existing: Iterable[MenuKey]) -> dict[str, Any]:
+    """The JSON for /cgi-bin/menu/create."""
+    present = set(existing)
+    buttons = []
+    for name, keys in GROUPS:
+        subs = [{"type": "click", "name": k.keyword, "key": k.event_key} for k in keys if k in present]
+        if subs:
+            buttons.append({"name": name, "sub_button": subs[:MAX_SUB_BUTTONS]})
+    return {"button": buttons}
