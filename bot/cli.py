@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="apply pending schema migrations")
     migrate.set_defaults(run=_migrate)
 
+    menu = commands.add_parser("menu", help="the account's custom menu").add_subparsers(
+        dest="menu_command", required=True, metavar="ACTION"
+    )
+    menu_sync = menu.add_parser("sync", help="create the custom menu through the WeChat API")
+    menu_sync.set_defaults(run=_menu_sync)
+
     demo = commands.add_parser("demo-data", help="load demo residents for every path (development)")
     demo.set_defaults(run=_demo_data)
 
@@ -102,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     unit_create.add_argument("--contact", help="the contact's name (default: the unit's name)")
     unit_create.set_defaults(run=_unit_create)
     # `--config` is accepted after the command too, as SPEC §5 writes it.
-    for sub in (serve, initdb, migrate, demo, chat, dev_wechat, points, unit_create):
+    for sub in (serve, initdb, migrate, demo, menu_sync, chat, dev_wechat, points, unit_create):
         sub.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
@@ -324,4 +330,44 @@ def _demo_data(settings: Settings, args: argparse.Namespace) -> int:
     print(f"demo residents (password for all: {PASSWORD}):")
     for resident, masked in made:
         print(f"  {resident.username:<16} {resident.name}  {masked}  {resident.path}")
+    return 0
+
+
+def _menu_sync(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    import aiohttp
+
+    from bot.state import open_store
+    from bot.wechat_api import WeChatAPI, WeChatAPIError
+    from conversations.registry import FLOWS
+    from handlers.menu import custom_menu
+
+    if not settings.wechat.app_secret:
+        print("menu sync: wechat.app_secret is not set (RB_WECHAT__APP_SECRET)", file=sys.stderr)
+        return 2
+    menu = custom_menu(flow.key for flow in FLOWS)
+
+    async def run() -> None:
+        store = open_store(settings)
+        try:
+            async with aiohttp.ClientSession() as session:
+                api = WeChatAPI(
+                    session,
+                    base_url=settings.wechat.api_base_url,
+                    app_id=settings.wechat.app_id,
+                    app_secret=settings.wechat.app_secret,
+                    cache=store,
+                )
+                await api.create_menu(menu)
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(run())
+    except WeChatAPIError as exc:
+        print(f"menu sync: WeChat refused the menu: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(menu, ensure_ascii=False, indent=2))
+    print("menu sync: the custom menu is set; WeChat clients show it within about five minutes")
     return 0
