@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # tests/ is not an installed package: its PostgreSQL is reused from the repository
 
 from conversations.parsers import resident_id  # noqa: E402
-from models.records import month_of  # noqa: E402
+from models.records import month_index, month_of  # noqa: E402
 from tests.services import HOST, PostgresServer  # noqa: E402
 
 MONTHS = 24
@@ -69,7 +69,7 @@ def id_number(person: int) -> str:
 
 def write_csv(path: Path, rows: int, today: dt.date) -> None:
     people = -(-rows // MONTHS)
-    last = today.year * 12 + today.month - 2  # the month before this one
+    last = month_index(today.year, today.month) - 1  # the month before this one
     rng = random.Random(20260101)
     names = [rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2)))) for _ in range(people)]
     employers = [rng.choice(EMPLOYERS) for _ in range(people)]
@@ -107,7 +107,7 @@ def run_import(database: str, what: str, url: str, csv_path: Path, rows: int, lo
         # wait4: the resources of this one child, not the largest of all children so far.
         _pid, status, usage = os.wait4(proc.pid, 0)
         seconds = time.monotonic() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait for it
     if proc.returncode != 0:
         raise SystemExit(f"{database} {what} failed ({proc.returncode}); see {log}")
     return Run(database, what, rows, seconds, usage.ru_maxrss / 1024, out.strip())
@@ -134,7 +134,7 @@ def cpu_model() -> str:
     return found[1].strip() if found else "unknown"
 
 
-def report(runs: list[Run], rows: int, csv_bytes: int, pg_version: str, generated_s: float) -> str:
+def report(runs: list[Run], rows: int, csv_bytes: int, pg_version: str, generated_s: float, load: float) -> str:
     pg = next(r for r in runs if r.database == "PostgreSQL" and r.what == "first import")
     met = pg.rows_per_s >= MIN_POSTGRES_ROWS_PER_S and all(r.peak_rss_mb < MAX_RSS_MB for r in runs)
     lines = [
@@ -143,7 +143,8 @@ def report(runs: list[Run], rows: int, csv_bytes: int, pg_version: str, generate
         "Written by `bench/imports.py`; run it again to refresh (`.venv/bin/python bench/imports.py --rows 1000000`).",
         "",
         f"- date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
-        f"- machine: {os.cpu_count()} CPUs (nproc), {cpu_model()}, {platform.system()} {platform.release()}",
+        f"- machine: {os.cpu_count()} CPUs (nproc), {cpu_model()}, {platform.system()} {platform.release()}; "
+        f"load average at the start {load:.2f} (other work on the machine makes the figures vary)",
         f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {pg_version}",
         "- PostgreSQL: a private cluster as in tests/services.py (fsync, synchronous_commit and "
         "full_page_writes off), on loopback TCP",
@@ -152,6 +153,12 @@ def report(runs: list[Run], rows: int, csv_bytes: int, pg_version: str, generate
         "",
         "Each figure is one `python -m bot import social-insurance FILE` process from start to exit "
         "(interpreter start, both passes over the file, all writes); peak RSS is that process's ru_maxrss.",
+        "",
+        "How (bot/imports/engine.py): pass 1 checks every row; pass 2 checks them again and writes batches "
+        "of 20,000 rows, one transaction each: on PostgreSQL one `INSERT … SELECT … FROM unnest(arrays) "
+        "ON CONFLICT DO NOTHING` per batch, on SQLite one executemany. The next batch is checked while the "
+        "one before is written. ID checks, cell checks and lookup hashes are cached per distinct value "
+        "(bounded LRU caches, so memory stays flat on a file of all different people).",
         "",
         "| database | run | rows | seconds | rows/s | peak RSS |",
         "|---|---|---:|---:|---:|---:|",
@@ -179,6 +186,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "IMPORTS.md")
     args = parser.parse_args()
 
+    load = os.getloadavg()[0]
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="rb-bench-imports-") as tmp:
         work = Path(tmp)
@@ -215,7 +223,7 @@ def main() -> None:
             stored_sqlite = conn.execute("SELECT count(*) FROM social_insurance_month").fetchone()[0]
         if stored != args.rows or stored_sqlite != args.rows:
             raise SystemExit(f"rows stored: PostgreSQL {stored:,}, SQLite {stored_sqlite:,}; expected {args.rows:,}")
-        text = report(runs, args.rows, csv_path.stat().st_size, f"PostgreSQL {pg_version}", generated_s)
+        text = report(runs, args.rows, csv_path.stat().st_size, f"PostgreSQL {pg_version}", generated_s, load)
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}")
 

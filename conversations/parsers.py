@@ -7,6 +7,7 @@ that depends on the date takes it as a keyword argument.
 """
 
 import calendar
+import functools
 import re
 import unicodedata
 from datetime import date
@@ -37,6 +38,7 @@ def _cn_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+@functools.lru_cache(maxsize=4096)  # a few thousand county codes exist; the table lookup is slow
 def _region_known(code: str) -> bool:
     # Not ric.validate's region check: it wants the code to exist in the birth year, but the code
     # is where the number was first issued, often years later (宝安区 440306 dates from 1992 and

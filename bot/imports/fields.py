@@ -8,6 +8,7 @@ exactly when the bot would accept it in a chat. Their messages speak to a reside
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
@@ -92,12 +93,13 @@ def optional_day(value: str, *, not_after: date | None = None) -> date | None:
 @lru_cache(maxsize=1 << 12)
 def month(value: str, today: date) -> int:
     """A month paid, `YYYY-MM`, not after this month; as `models.records.month_index`."""
-    found = _MONTH.fullmatch(value.strip())
+    text = unicodedata.normalize("NFKC", value).strip()  # full-width digits, as the parsers accept them
+    found = _MONTH.fullmatch(text)
     if found is None:
         raise Invalid("格式应为 YYYY-MM, 如 2025-03")
     year, number = int(found[1]), int(found[2])
     if year < 1900 or not 1 <= number <= 12:
-        raise Invalid(f"{value.strip()} 不是有效月份")
+        raise Invalid(f"{text} 不是有效月份")
     index = month_index(year, number)
     if index > month_index(today.year, today.month):
         raise Invalid("晚于本月")
