@@ -30,8 +30,12 @@ def make_app(token: str) -> web.Application:
             return web.Response(status=403, text="bad signature")
         return web.Response(text=REPLY, content_type="application/xml")
 
+    async def healthz(request: web.Request) -> web.Response:
+        return web.Response(text="ok")  # for bench.py to see it is up
+
     app = web.Application()
     app.router.add_post("/wechat", callback)
+    app.router.add_get("/healthz", healthz)
     return app
 
 

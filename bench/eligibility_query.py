@@ -21,12 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import db  # noqa: E402
-from bot.config import RulesConfig  # noqa: E402
-from bot.residence import person_records  # noqa: E402
-from models import ResidenceRegistration, SocialInsuranceMonth, StudentRecord, TalentRecord  # noqa: E402
-from models.eligibility import assess  # noqa: E402
-from models.records import month_index  # noqa: E402
+from bot import db
+from bot.config import RulesConfig
+from bot.residence import person_records
+from models import ResidenceRegistration, SocialInsuranceMonth, StudentRecord, TalentRecord
+from models.eligibility import assess
+from models.records import month_index
 
 AS_OF = date(2025, 6, 15)
 TARGET_P99_MS = 5.0
@@ -50,7 +50,7 @@ async def populate() -> str:
             move_in_on=d,
             declared_on=d,
             move_out_on=out,
-        )  # fmt: skip
+        )
         for i, (d, out) in enumerate(registrations)
     ]
     await ResidenceRegistration.bulk_create(rows)

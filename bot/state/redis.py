@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import secrets
 import time
 from collections import defaultdict, deque
@@ -192,6 +193,8 @@ class RedisStore(StateStore):
         self._commit = self._pipeline.script(_COMMIT)
         self._abort = self._pipeline.script(_ABORT)
         self._incr = self.redis.register_script(_INCR)
+        # A lock token need only be unique: a random prefix per store and a counter, no syscall each.
+        self._tokens = map(f"{secrets.token_hex(8)}-{{:x}}".format, itertools.count())
         self._local: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._local_users: defaultdict[str, int] = defaultdict(int)
 
@@ -201,7 +204,7 @@ class RedisStore(StateStore):
 
     async def begin(self, dedup_key: str, openid: str) -> Begin:
         keys = self._keys(dedup_key, openid)
-        token = secrets.token_hex(8)
+        token = next(self._tokens)
         deadline = time.monotonic() + self.lock_timeout_s
         local = self._local[openid]
         self._local_users[openid] += 1

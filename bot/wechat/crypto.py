@@ -29,7 +29,10 @@ class MessageCrypto:
     def __init__(self, token: str, app_id: str, keys: tuple[str, ...]) -> None:
         self.token = token
         self.app_id = app_id
-        self._keys = tuple(_aes_key(k) for k in keys if k)
+        aes_keys = tuple(_aes_key(k) for k in keys if k)
+        # Built once per key: a Cipher serves every message (each call takes its own encryptor).
+        self._prps = tuple(PrpCrypto(k) for k in aes_keys)
+        self._ciphers = tuple(WeChatCipher(k) for k in aes_keys)
 
     def signature_ok(self, msg_signature: str, timestamp: str, nonce: str, encrypt: str) -> bool:
         return signature_ok(msg_signature, self.token, timestamp, nonce, encrypt)
@@ -43,8 +46,8 @@ class MessageCrypto:
         if not raw or len(raw) % 32:
             raise DecryptError
         foreign = False
-        for index, key in enumerate(self._keys):
-            opened = _open(key, raw)
+        for index, cipher in enumerate(self._ciphers):
+            opened = _open(cipher, raw)
             if opened is None:
                 continue
             xml, app_id = opened
@@ -54,7 +57,7 @@ class MessageCrypto:
         raise ForeignAppError if foreign else DecryptError
 
     def encrypt_reply(self, xml: str, nonce: str, key_index: int = 0, timestamp: str | None = None) -> str:
-        encrypt = PrpCrypto(self._keys[key_index]).encrypt(xml, self.app_id).decode()
+        encrypt = self._prps[key_index].encrypt(xml, self.app_id).decode()
         timestamp = timestamp or str(int(time.time()))
         signature = sign(self.token, timestamp, nonce, encrypt)
         return (
@@ -65,9 +68,9 @@ class MessageCrypto:
         )
 
 
-def _open(key: bytes, raw: bytes) -> tuple[str, bytes] | None:
+def _open(cipher: WeChatCipher, raw: bytes) -> tuple[str, bytes] | None:
     """random(16) ‖ len(4, big-endian) ‖ xml ‖ appid, padded to 32 bytes; None if it isn't."""
-    plain = WeChatCipher(key).decrypt(raw)
+    plain = cipher.decrypt(raw)
     pad = plain[-1]
     if not 1 <= pad <= 32 or plain[-pad:] != bytes([pad]) * pad:
         return None
