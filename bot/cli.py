@@ -352,13 +352,8 @@ def _menu_sync(settings: Settings, args: argparse.Namespace) -> int:
         store = open_store(settings)
         try:
             async with aiohttp.ClientSession() as session:
-                api = WeChatAPI(
-                    session,
-                    base_url=settings.wechat.api_base_url,
-                    app_id=settings.wechat.app_id,
-                    app_secret=settings.wechat.app_secret,
-                    cache=store,
-                )
+                api = WeChatAPI.configured(settings.wechat, session, store)
+                assert api is not None  # the secret was checked above
                 await api.create_menu(menu)
         finally:
             await store.close()

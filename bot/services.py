@@ -40,11 +40,4 @@ class Services:
         secret = hmac.new(s.security.field_key.encode(), b"rb-sms-codes", hashlib.sha256).digest()
         self.sms = SmsCodes(s.sms, self.store, session, development=s.app.environment == "development", secret=secret)
         self.realname = RealnameChecker(s.realname, session)
-        if s.wechat.app_secret:
-            self.api = WeChatAPI(
-                session,
-                base_url=s.wechat.api_base_url,
-                app_id=s.wechat.app_id,
-                app_secret=s.wechat.app_secret,
-                cache=self.store,
-            )
+        self.api = WeChatAPI.configured(s.wechat, session, self.store)

@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.config import WeChatConfig
 from bot.state.base import StateStore
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,15 @@ class WeChatAPI:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._retry_delay_s = retry_delay_s
         self._refreshing: asyncio.Task[str] | None = None
+
+    @classmethod
+    def configured(cls, config: WeChatConfig, session: aiohttp.ClientSession, cache: StateStore) -> WeChatAPI | None:
+        """The client config.yaml describes, or None while no AppSecret is set."""
+        if not config.app_secret:
+            return None
+        return cls(
+            session, base_url=config.api_base_url, app_id=config.app_id, app_secret=config.app_secret, cache=cache
+        )
 
     # -- the API -------------------------------------------------------------------------
     async def call(
