@@ -178,6 +178,13 @@ class RulesConfig(Section):
     # [U] Civil Code Art. 201: the start day is not counted, so "12 months from 2024-04-01" are
     # complete at the end of 2025-04-01 and the condition is met from 2025-04-02. False: met on 04-01.
     period_met_day_after: bool = True
+    # Art. 23: endorse within this many days before each full year from the issue date.
+    endorsement_window_days: int = Field(60, ge=1)
+    # [U] civil_code: window A_n-59 … A_n, suspended from A_n+1 (Civil Code Arts. 201-202);
+    # day_before: window A_n-60 … A_n-1, suspended from A_n (other cities' practice).
+    endorsement_convention: Literal["civil_code", "day_before"] = "civil_code"
+    # Suspended this many calendar years in a row → cancelled.
+    cancellation_years: int = Field(2, ge=1)
 
 
 class DataConfig(Section):

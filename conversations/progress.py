@@ -1,26 +1,61 @@
-"""进度 (PROGRESS): what the resident has declared and applied for, with numbers and dates.
-No questions."""
+"""进度 (PROGRESS): the resident's permits with their endorsement status, and their residence
+registrations, with numbers and dates. No questions."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot import residence
 from bot.accounts import bound_account
+from bot.config import RulesConfig
 from conversations.flow import Answers, Context, Finished, Flow
 from conversations.requirements import bound
 from handlers.keys import MenuKey
-from models import AccountKind
+from models import AccountKind, Permit, ResidenceRegistration
+from models.permit_cycle import PermitStatus, permit_status
 
-SHOWN = 8  # a reply has room for about this many (WeChat cuts text at 2048 bytes)
+SHOWN = 6  # a reply has room for about this many registrations (WeChat cuts text at 2048 bytes)
 
 
 async def _show(ctx: Context, answers: Answers) -> Finished:
     account = await bound_account(ctx.openid)
     if account is None or account.kind is not AccountKind.PERSONAL or account.id_number_hash is None:
         return Finished("单位账号的办理进度请在代办业务中查看。回复「菜单」查看可办理的业务。")
-    rows = await residence.registrations(account.id_number_hash)
-    if not rows:
-        return Finished("您还没有居住登记记录。回复「居住登记」申报居住登记。")
-    lines = ["您的居住登记（最近的在前）："]
+    person = account.id_number_hash
+    permits = await Permit.filter(person=person).order_by("-issued_on")
+    rows = await residence.registrations(person)
+    rules = ctx.services.settings.rules
+    parts = [_permit(p, permit_status(p.issued_on, p.last_endorsed_on, ctx.today, rules), rules) for p in permits]
+    parts.append(_registrations(rows) if rows else "您还没有居住登记记录。回复「居住登记」申报居住登记。")
+    if not permits:
+        parts.append("回复「办证资格」查询能否申领居住证。")
+    return Finished("\n\n".join(parts))
+
+
+def _permit(permit: Permit, status: PermitStatus, rules: RulesConfig) -> str:
+    head = f"居住证 {permit.permit_no}（{permit.issued_on.isoformat()}签发）"
+    if status.state == "active":
+        return (
+            f"{head}\n状态：有效。下次签注期：{status.window_opens.isoformat()}至{status.window_closes.isoformat()}。"
+        )
+    if status.state == "window":
+        return (
+            f"{head}\n状态：正在签注期内，请在{status.window_closes.isoformat()}前办理签注，逾期居住证使用功能将中止。"
+        )
+    if status.state == "suspended":
+        last_day = status.cancelled_from - timedelta(days=1)
+        return (
+            f"{head}\n状态：使用功能已于{status.suspended_from.isoformat()}中止（未按期签注）。"
+            f"{last_day.isoformat()}前（含当天）符合条件可补办签注，逾期将被注销。"
+        )
+    return (
+        f"{head}\n状态：已于{status.cancelled_from.isoformat()}注销（使用功能中止满{rules.cancellation_years}年）。"
+        "需要重新申领，回复「办证资格」查询条件。"
+    )
+
+
+def _registrations(rows: list[ResidenceRegistration]) -> str:
+    lines = ["居住登记（最近的在前）："]
     for i, r in enumerate(reversed(rows[-SHOWN:]), 1):
         status = f"已于{r.move_out_on.isoformat()}搬离" if r.move_out_on else "有效"
         where = f"{r.district}{r.address}" if r.district and not r.address.startswith(r.district) else r.address
@@ -29,8 +64,7 @@ async def _show(ctx: Context, answers: Answers) -> Finished:
         )
     if len(rows) > SHOWN:
         lines.append(f"另有{len(rows) - SHOWN}条较早的登记，可到受理点查询。")
-    lines.append("\n回复「办证资格」查询能否申领居住证。")
-    return Finished("\n".join(lines))
+    return "\n".join(lines)
 
 
 FLOW = Flow(key=MenuKey.PROGRESS, title="办理进度", review=False, steps=(), requires=(bound,), submit=_show)

@@ -37,12 +37,25 @@ async def test_the_waiting_demo_resident_gets_an_earliest_date(demo_bot, fake_sm
     assert "暂不符合" in reply and "最早" in reply
 
 
+@pytest.mark.parametrize(
+    ("username", "state"),
+    [
+        ("demo_window", "正在签注期内"),
+        ("demo_suspended", "使用功能已于"),
+        ("demo_cancelled", "注销"),
+    ],
+)
+async def test_permit_holding_demo_residents_see_their_permits_state(demo_bot, fake_sms, username, state):
+    resident = await _log_in(demo_bot, fake_sms, username)
+    assert state in await resident.send_text("进度")
+
+
 async def test_demo_data_can_be_loaded_again(demo_bot):
     made = await load_demo(FIELD_KEY, datetime.now(SHENZHEN).date())
     assert [r.username for r, _ in made][:2] == ["demo_a", "demo_b"]
 
 
-async def _log_in_and_ask(residents, fake_sms, username: str) -> str:
+async def _log_in(residents, fake_sms, username: str):
     resident = residents(f"o_{username}")
     await resident.send_text("登录")
     await resident.send_text("个人")
@@ -50,4 +63,8 @@ async def _log_in_and_ask(residents, fake_sms, username: str) -> str:
     await resident.send_text(PASSWORD)
     phone = fake_sms.messages[-1]["phone"]
     assert "登录成功" in await resident.send_text(fake_sms.last_code(phone))
-    return await resident.send_text("办证资格")
+    return resident
+
+
+async def _log_in_and_ask(residents, fake_sms, username: str) -> str:
+    return await (await _log_in(residents, fake_sms, username)).send_text("办证资格")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from conversations.flow import SHENZHEN
-from models import ResidenceRegistration, SocialInsuranceMonth, TalentRecord
+from models import Permit, ResidenceRegistration, SocialInsuranceMonth, TalentRecord
 from models.eligibility import add_months
 from models.records import month_index
 from tests.people import person, verified_account
@@ -104,6 +104,15 @@ async def test_progress_lists_registrations_with_numbers_and_dates(resident):
     number = confirm.split("登记编号：")[1][:16]
     reply = await resident.send_text("进度")
     assert number in reply and "有效" in reply and "入住2025-03-01" in reply
+
+
+async def test_progress_shows_a_permit_in_its_endorsement_window(resident):
+    await verified_account(resident.openid, ID)
+    issued = add_months(today(), -12) + timedelta(days=10)
+    await Permit.create(permit_no="440300000001", person=person(ID), name="张三", issued_on=issued)
+    reply = await resident.send_text("进度")
+    assert "居住证 440300000001" in reply and "正在签注期内" in reply
+    assert f"请在{add_months(issued, 12).isoformat()}前办理签注" in reply
 
 
 async def test_progress_needs_a_bound_account(resident):
