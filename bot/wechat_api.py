@@ -78,7 +78,7 @@ def trim_utf8(text: str, limit: int) -> str:
 
 
 def _encode(payload: Any) -> bytes:
-    # WeChat refuses \uXXXX escapes with 40033, so Chinese must go out as UTF-8.
+    # WeChat refuses JSON with \\u escapes (errcode 40033), so Chinese must go out as UTF-8.
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
