@@ -38,7 +38,11 @@ def render(assessment: Assessment, ctx: Context) -> str:
 
 def _condition_line(condition) -> str:
     mark = "✓" if condition.met else "✗"
-    line = f"{mark} {condition.name}：{condition.measured}（要求：{condition.threshold}）"
+    # The measured text often begins with the condition's name already ("连续居住登记9个月…").
+    said = condition.measured
+    if not said.startswith(condition.name):
+        said = f"{condition.name}：{said}"
+    line = f"{mark} {said}（要求：{condition.threshold}）"
     if not condition.met and condition.earliest is not None:
         line += f"，预计{condition.earliest.isoformat()}满足"
     return line
