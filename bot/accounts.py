@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from bot.errors import Told
@@ -81,15 +82,14 @@ async def check_password(
     if is_locked(account.locked_until, now):
         raise AccountError(_locked_message(account.locked_until))
     if not await verify_password(account.password_hash, password):
-        account.failed_logins += 1
-        account.locked_until = lock_after_failure(account.failed_logins, now, max_wrong=max_wrong, lockout=lockout)
-        if account.locked_until:
-            account.failed_logins = 0
-            await account.save(update_fields=["failed_logins", "locked_until"])
-            raise AccountError(f"密码连续输错{max_wrong}次，" + _locked_message(account.locked_until))
-        await account.save(update_fields=["failed_logins", "locked_until"])
-        left = max_wrong - account.failed_logins
-        raise AccountError(f"用户名或密码不对，还可以再试{left}次，请重新输入密码。")
+        # Counted in the database: guesses sent at once from several WeChat users all count.
+        await Account.filter(id=account.id).update(failed_logins=F("failed_logins") + 1)
+        failed = await Account.get(id=account.id).values_list("failed_logins", flat=True)
+        locked_until = lock_after_failure(failed, now, max_wrong=max_wrong, lockout=lockout)
+        if locked_until:
+            await Account.filter(id=account.id).update(failed_logins=0, locked_until=locked_until)
+            raise AccountError(f"密码连续输错{max_wrong}次，" + _locked_message(locked_until))
+        raise AccountError(f"用户名或密码不对，还可以再试{max_wrong - failed}次，请重新输入密码。")
     if account.kind != kind:
         other = "个人" if account.kind is AccountKind.PERSONAL else "单位"
         raise AccountError(f"这是{other}账号，请回复「返回」两次，选择「{other}」后再登录。")

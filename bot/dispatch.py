@@ -14,6 +14,8 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from redis.exceptions import RedisError
+
 from bot.metrics import Metrics
 from bot.state import LockTimeout, StateStore, Turn
 from bot.wechat.message import Incoming
@@ -63,6 +65,10 @@ class Dispatcher:
         except (LockTimeout, TimeoutError):
             self.metrics.replies.labels("busy").inc()
             return render(STILL_WORKING, msg)
+        except RedisError:  # the state store is unreachable: WeChat still gets a reply it can show
+            log.exception("state store unavailable")
+            self.metrics.errors.inc()
+            return render(BUSY, msg)
         if begin.kind == "duplicate":
             self.metrics.replies.labels("duplicate").inc()
             return begin.reply or ""
@@ -100,7 +106,12 @@ class Dispatcher:
             await self.store.abort(turn)
             return render(BUSY, msg), BUSY
         reply_xml = render(outcome.reply, msg)
-        await self.store.commit(turn, outcome.state, self.state_ttl_s, reply_xml)
+        try:
+            await self.store.commit(turn, outcome.state, self.state_ttl_s, reply_xml)
+        except RedisError:  # what the turn did is not saved: say so rather than answer as if it were
+            log.exception("saving the conversation failed")
+            self.metrics.errors.inc()
+            return render(BUSY, msg), BUSY
         if outcome.started:
             self.metrics.flow_starts.labels(outcome.started.name).inc()
         if outcome.completed:

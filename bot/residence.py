@@ -45,8 +45,9 @@ async def move_in(account: Account, data: MoveIn, *, today: date, rules: RulesCo
     person = account.id_number_hash
     assert person is not None  # personal accounts always have one
     async with in_transaction():
-        # Moving house: the registration at the old address ends the day the new one starts.
-        await ResidenceRegistration.filter(person=person, move_out_on=None).update(move_out_on=data.move_in_on)
+        # Moving house: the old registration runs until the new one is declared (it "runs until a
+        # move-out is declared"), so a move-in declared late does not break continuity.
+        await ResidenceRegistration.filter(person=person, move_out_on=None).update(move_out_on=today)
         registration = await _create(account, person, data, today)
     spans = [Span(r.declared_on, r.move_out_on) for r in await registrations(person)]
     since = continuous_since(spans, today, rules.registration_gap_days)

@@ -8,13 +8,13 @@ that the operator hands over once and that must be changed at the first login.
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from collections.abc import Callable
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from bot.accounts import username_taken
 from bot.errors import Told
 from bot.security import hash_password
 from conversations import parsers
@@ -22,7 +22,6 @@ from models.account import Account, AccountKind, Unit
 
 log = logging.getLogger(__name__)
 
-_USERNAME = re.compile(r"[A-Za-z0-9_]{4,20}")
 _NAME_MAX = 100  # Unit.name
 _CONTACT_MAX = 50  # Account.name
 # Letters and digits that cannot be misread when the operator writes or reads the password out.
@@ -45,9 +44,7 @@ async def create_unit_account(
     unit_name = _field("name", parsers.non_empty, name, max_len=_NAME_MAX)
     code = _field("uscc", parsers.uscc, uscc)
     mobile = _field("phone", parsers.cn_mobile, phone)
-    username = username.strip()
-    if not _USERNAME.fullmatch(username):
-        raise UnitError("username: 4-20 letters, digits or _ / 用户名应为4至20位字母、数字或下划线")
+    username = _field("username", parsers.username, username)
     if contact_name is not None:
         contact = _field("contact_name", parsers.non_empty, contact_name, max_len=_CONTACT_MAX)
     elif len(unit_name) <= _CONTACT_MAX:
@@ -56,7 +53,7 @@ async def create_unit_account(
         raise UnitError(
             f"contact_name: required for a unit name over {_CONTACT_MAX} characters / 单位名称较长，请填写联系人姓名"
         )
-    if await Account.exists(username=username):
+    if await username_taken(username):
         raise UnitError("username: already taken / 用户名已被使用")
 
     password = new_password()

@@ -100,7 +100,8 @@ class Engine:
     async def handle(self, state: State | None, inp: Input, ctx: Context) -> Outcome:
         notice = ""
         if state is not None and self._expired(state, ctx):
-            state, notice = None, texts.TIMED_OUT + "\n\n"
+            # Only a flow in progress lost anything; an old "submitted" marker just goes.
+            state, notice = None, (texts.TIMED_OUT + "\n\n" if "step" in state else "")
         active = state is not None and "step" in state
         text = normalise(inp) if isinstance(inp, str) else None
 

@@ -164,11 +164,17 @@ def person_name(text: str) -> str:
     return name
 
 
+# Typed at the username question, these would be read as commands (handlers/keys.py Command).
+RESERVED_USERNAMES = frozenset({"menu", "help"})
+
+
 def username(text: str) -> str:
     """An account's username: 4 to 20 letters, digits or underscores."""
     name = _normalise(text)
     if not re.fullmatch(r"[A-Za-z0-9_]{4,20}", name):
         raise Invalid("用户名应为4到20位字母、数字或下划线，不能有空格或汉字，请重新输入。")
+    if name.lower() in RESERVED_USERNAMES:
+        raise Invalid(f"{name}是聊天里的命令词，不能用作用户名，请换一个。")
     return name
 
 

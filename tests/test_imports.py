@@ -243,6 +243,15 @@ async def test_a_later_endorsement_date_updates_the_permit(db: str, tmp_path: Pa
     assert (await Permit.get(permit_no="440300202400002")).last_endorsed_on == date(2025, 5, 18)
 
 
+async def test_an_older_file_does_not_undo_a_newer_endorsement(db: str, tmp_path: Path) -> None:
+    newer = [GOOD["permits"][0], f"440300202400002,{B},李四,2024-05-20,2025-05-18"]
+    await run("permits", write(tmp_path, newer, name="newer.csv"))
+    older = [GOOD["permits"][0], f"440300202400002,{B},李四,2024-05-20,2025-04-01"]
+    report = await run("permits", write(tmp_path, older, name="older.csv"))
+    assert counts(report)[2] == 0  # nothing updated
+    assert (await Permit.get(permit_no="440300202400002")).last_endorsed_on == date(2025, 5, 18)
+
+
 async def test_a_month_already_on_record_stays_as_it_is(db: str, tmp_path: Path) -> None:
     await run("social-insurance", write(tmp_path, GOOD["social-insurance"]))
     other_employer = ["id_number,name,month,employer", f"{A},张三,2025-04,深圳市乙贸易有限公司"]

@@ -41,6 +41,7 @@ class Table:
     columns: tuple[tuple[str, str], ...]  # (column, PostgreSQL type) of each value a record carries
     key: tuple[str, ...]  # a unique constraint of the table
     updates: tuple[str, ...] = ()  # changed by a later file's value, unless that value is empty
+    forward_only: bool = False  # the updates only ever move forward: an older file cannot undo a newer one
     fixed: Mapping[str, str] = field(default_factory=dict)  # column → SQL expression for every row
 
 
@@ -268,9 +269,10 @@ class _PostgresWriter:
         )
         self.update = ""
         if table.updates:
-            sets = ", ".join(f'"{c}" = COALESCE(s."{c}", t."{c}")' for c in table.updates)
+            change = {c: _changes(table, f's."{c}"', f't."{c}"') for c in table.updates}
+            sets = ", ".join(f'"{c}" = CASE WHEN {change[c]} THEN s."{c}" ELSE t."{c}" END' for c in table.updates)
             same_key = " AND ".join(f't."{c}" = s."{c}"' for c in table.key)
-            differs = " OR ".join(f'(s."{c}" IS NOT NULL AND t."{c}" IS DISTINCT FROM s."{c}")' for c in table.updates)
+            differs = " OR ".join(f"({change[c]})" for c in table.updates)
             self.update = (
                 f'WITH changed AS (UPDATE "{table.name}" AS t SET {sets} FROM {source} '
                 f"WHERE {same_key} AND ({differs}) RETURNING 1) SELECT count(*) FROM changed"
@@ -280,6 +282,13 @@ class _PostgresWriter:
         arrays = [list(values) for values in zip(*records, strict=True)]
         updated = await raw.fetchval(self.update, *arrays) if self.update else 0
         return await raw.fetchval(self.insert, *arrays), updated
+
+
+def _changes(table: Table, new: str, old: str) -> str:
+    """SQL true when the file's value should replace the stored one (an empty value never does)."""
+    if table.forward_only:
+        return f"{new} IS NOT NULL AND ({old} IS NULL OR {new} > {old})"
+    return f"{new} IS NOT NULL AND ({old} IS NULL OR {old} <> {new})"
 
 
 class _SqliteWriter:
@@ -299,9 +308,10 @@ class _SqliteWriter:
         self.update_positions = [columns.index(column) for column in bound]
         if table.updates:
             number = {column: f"?{n}" for n, column in enumerate(bound, start=1)}
-            sets = ", ".join(f'"{c}" = COALESCE({number[c]}, "{c}")' for c in table.updates)
+            change = {c: _changes(table, number[c], f'"{c}"') for c in table.updates}
+            sets = ", ".join(f'"{c}" = CASE WHEN {change[c]} THEN {number[c]} ELSE "{c}" END' for c in table.updates)
             same_key = " AND ".join(f'"{c}" = {number[c]}' for c in table.key)
-            differs = " OR ".join(f'({number[c]} IS NOT NULL AND "{c}" IS NOT {number[c]})' for c in table.updates)
+            differs = " OR ".join(f"({change[c]})" for c in table.updates)
             self.update = f'UPDATE "{table.name}" SET {sets} WHERE {same_key} AND ({differs})'
 
     async def write(self, raw: Any, records: list[tuple[object, ...]]) -> tuple[int, int]:

@@ -57,6 +57,7 @@ KIND = Kind(
         ),
         key=("permit_no",),
         updates=("last_endorsed_on",),
+        forward_only=True,
         fixed={"source": "'import'"},
     ),
     record=record,

@@ -54,10 +54,12 @@ class MemoryStore(StateStore):
         self._lock_users[openid] += 1
         try:
             await asyncio.wait_for(lock.acquire(), self.lock_timeout_s)
-        except TimeoutError:
+        except BaseException as exc:  # our timeout, or the caller's cancellation: forget the claim
             self._drop_lock_user(openid)
             self._pending.pop(dedup_key).cancel()
-            raise LockTimeout(openid) from None
+            if isinstance(exc, TimeoutError):
+                raise LockTimeout(openid) from None
+            raise
         state = load_state(self._read("state:" + openid))
         return Begin("new", turn=Turn(dedup_key, openid, secrets.token_hex(8), state))
 

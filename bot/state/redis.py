@@ -217,20 +217,22 @@ class RedisStore(StateStore):
             return status, value
 
         try:
+            # `claimed` is set before a claiming script is awaited: if the wait is cut short after
+            # Redis ran it, the abort still releases it (aborting an unclaimed key changes nothing).
             if not local.locked():
                 await local.acquire()  # free: returns at once
-                holds_local = True
+                holds_local = claimed = True
                 status, value = await run("cl")
             else:  # an earlier message of this user runs here: claim now, so a retry sees it
+                claimed = True
                 status, value = await run("c")
                 if status != "seen":
-                    claimed = True
                     await asyncio.wait_for(local.acquire(), max(0.0, deadline - time.monotonic()))
                     holds_local = True
                     status, value = await run("l")
             if status == "seen":
+                claimed = False  # someone else's claim: not ours to abort
                 return Begin("pending") if value == _PENDING else Begin("duplicate", reply=value[1:])
-            claimed = True
             delay = 0.002
             while status == "locked":  # another process holds this user's lock
                 if time.monotonic() + delay > deadline:
