@@ -57,25 +57,25 @@ class Dispatcher:
         """The reply XML for this push ('' for none)."""
         started = time.perf_counter()
         kind = msg.event or msg.msg_type
-        self.metrics.messages.labels(kind if len(kind) <= 40 else "other").inc()
+        self.metrics.messages_of(kind if len(kind) <= 40 else "other").inc()
         try:
             # asyncio.timeout, not wait_for: no extra task per delivery (this is the hot path).
             async with asyncio.timeout(self.budget_s):
                 begin = await self.store.begin(msg.dedup_key, msg.openid)
         except (LockTimeout, TimeoutError):
-            self.metrics.replies.labels("busy").inc()
+            self.metrics.replies_of("busy").inc()
             return render(STILL_WORKING, msg)
         except RedisError:  # the state store is unreachable: WeChat still gets a reply it can show
             log.exception("state store unavailable")
             self.metrics.errors.inc()
             return render(BUSY, msg)
         if begin.kind == "duplicate":
-            self.metrics.replies.labels("duplicate").inc()
+            self.metrics.replies_of("duplicate").inc()
             return begin.reply or ""
         if begin.kind == "pending":
             remaining = self.budget_s - (time.perf_counter() - started)
             reply = await self.store.wait_reply(msg.dedup_key, max(0.0, remaining))
-            self.metrics.replies.labels("duplicate").inc()
+            self.metrics.replies_of("duplicate").inc()
             return reply or ""
         assert begin.turn is not None
         task = asyncio.create_task(self._turn(begin.turn, msg))
@@ -87,7 +87,7 @@ class Dispatcher:
             done, _ = await asyncio.wait((task,), timeout=max(0.0, remaining))
             if not done:
                 task.add_done_callback(lambda t: self._deliver_late(t, msg))
-                self.metrics.replies.labels("late").inc()
+                self.metrics.replies_of("late").inc()
                 return ""
         finally:
             self.metrics.latency.observe(time.perf_counter() - started)
@@ -113,10 +113,10 @@ class Dispatcher:
             self.metrics.errors.inc()
             return render(BUSY, msg), BUSY
         if outcome.started:
-            self.metrics.flow_starts.labels(outcome.started.name).inc()
+            self.metrics.flow_starts_of(outcome.started.name).inc()
         if outcome.completed:
-            self.metrics.flow_completions.labels(outcome.completed.name).inc()
-        self.metrics.replies.labels(_kind(outcome.reply)).inc()
+            self.metrics.flow_completions_of(outcome.completed.name).inc()
+        self.metrics.replies_of(_kind(outcome.reply)).inc()
         return reply_xml, outcome.reply
 
     def _deliver_late(self, task: asyncio.Task[tuple[str, Reply]], msg: Incoming) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 
@@ -26,3 +28,9 @@ class Metrics:
             registry=r,
         )
         self.pushes = Counter("rb_pushes", "Messages sent through the API, by result", ["kind", "result"], registry=r)
+        # The per-delivery counters' children, each looked up once: `.labels()` validates its
+        # arguments and takes a lock on every call. A child lives as long as its metric anyway.
+        self.messages_of = cache(self.messages.labels)
+        self.replies_of = cache(self.replies.labels)
+        self.flow_starts_of = cache(self.flow_starts.labels)
+        self.flow_completions_of = cache(self.flow_completions.labels)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from functools import lru_cache
 
 from bot.acceptance_points_import import PointRow
 from models import AcceptancePoint
+from models.geo import nearest
+
+Ranked = tuple[tuple[PointRow, float], ...]  # (point, distance in km), nearest first
 
 
 class PointDirectory:
@@ -15,10 +20,26 @@ class PointDirectory:
     def __init__(self) -> None:
         self._points: tuple[PointRow, ...] = ()
         self._loaded_at = float("-inf")
+        self._ranked = _ranker(self._points)
 
     async def all(self) -> tuple[PointRow, ...]:
         if time.monotonic() - self._loaded_at > self.TTL_S:
             rows = await AcceptancePoint.all().order_by("id")
             self._points = tuple(PointRow(r.name, r.district, r.address, r.lat, r.lng, r.hours, r.phone) for r in rows)
+            self._ranked = _ranker(self._points)
             self._loaded_at = time.monotonic()
         return self._points
+
+    def nearest(self, lat: float, lng: float, n: int) -> Ranked:
+        """The n points of the last `all()` nearest to (lat, lng)."""
+        return self._ranked(lat, lng, n)
+
+
+def _ranker(points: tuple[PointRow, ...]) -> Callable[[float, float, int], Ranked]:
+    # Most lookups are from one of a few district centres: ranking every point for each was a
+    # few % of a message's CPU. The cache goes with the points it ranked.
+    @lru_cache(maxsize=256)
+    def ranked(lat: float, lng: float, n: int) -> Ranked:
+        return tuple(nearest(points, lat, lng, n))
+
+    return ranked

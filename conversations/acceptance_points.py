@@ -11,7 +11,6 @@ from conversations.flow import Answers, Context, Finished, Flow, Location, Step
 from conversations.parsers import district
 from handlers.keys import MenuKey
 from models.districts import DISTRICTS, find_district
-from models.geo import nearest
 
 SHOWN = 3
 
@@ -44,7 +43,7 @@ async def _lookup(ctx: Context, answers: Answers) -> Finished:
     else:
         lat, lng, origin = where["lat"], where["lng"], "您的位置"
     lines = [f"离{origin}最近的{min(SHOWN, len(points))}个受理点："]
-    for i, (p, km) in enumerate(nearest(points, lat, lng, SHOWN), 1):
+    for i, (p, km) in enumerate(ctx.services.points.nearest(lat, lng, SHOWN), 1):
         lines.append(f"\n{i}. {p.name}（{_distance(km)}）\n地址：{p.address}\n办公时间：{p.hours}\n电话：{p.phone}")
     lines.append("\n办理时请带上身份证。回复「菜单」查看其他事项。")
     return Finished("\n".join(lines))

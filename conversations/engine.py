@@ -44,6 +44,7 @@ def normalise(text: str) -> str:
 class Engine:
     def __init__(self, flows: Sequence[Flow], idle_timeout: timedelta) -> None:
         self.flows = {flow.key: flow for flow in flows}
+        self._by_name = {key.name: flow for key, flow in self.flows.items()}  # as saved in a state's "flow"
         self.menu_order = list(self.flows)
         self.idle_timeout = idle_timeout
 
@@ -231,8 +232,7 @@ class Engine:
         return texts.REVIEW.format(title=flow.title, lines="\n".join(lines))
 
     def _flow_of(self, state: State | None) -> Flow | None:
-        name = state.get("flow") if state else None
-        return self.flows.get(MenuKey[name]) if name in MenuKey.__members__ else None
+        return self._by_name.get(state.get("flow")) if state else None
 
     def _title(self, state: State | None) -> str:
         flow = self._flow_of(state)

@@ -56,8 +56,7 @@ class Command(Enum):
 
     @classmethod
     def parse(cls, text: str) -> Command | None:
-        word = text.strip().lower()
-        for command in cls:
-            if word in command.value:
-                return command
-        return None
+        return _BY_WORD.get(text.strip().lower())
+
+
+_BY_WORD = {word: command for command in Command for word in command.value}

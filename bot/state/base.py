@@ -95,8 +95,12 @@ class StateStore(abc.ABC):
         pass
 
 
+# Built once: json.dumps builds a new encoder on every call that passes options.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dump_state(state: State) -> str:
-    return json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(state)
 
 
 def load_state(raw: str | bytes | None) -> State | None:

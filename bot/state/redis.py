@@ -110,10 +110,11 @@ class _Pipeline:
 
     async def execute(self, *args: str | int) -> Any:
         link = self._link or await self._connect()
-        reply = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        reply = loop.create_future()
         link.replies.append(reply)
         if not link.unsent:
-            asyncio.get_running_loop().call_soon(self._flush, link)
+            loop.call_soon(self._flush, link)
         link.unsent.append(hiredis.pack_command(args))  # in C: a fifth of redis-py's pack_command
         if link.timeout is None:
             return await reply

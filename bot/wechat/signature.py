@@ -6,7 +6,8 @@ import hmac
 
 def sign(*parts: str) -> str:
     # wechatpy's WeChatSigner, without its per-call object: parts sorted as UTF-8 bytes, joined.
-    return hashlib.sha1(b"".join(sorted(part.encode() for part in parts))).hexdigest()
+    # Strings sort by code point, which is the order of their UTF-8 bytes: no encoding each first.
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
 
 
 def signature_ok(received: str, *parts: str) -> bool:
