@@ -110,7 +110,8 @@ def run_import(database: str, what: str, url: str, csv_path: Path, rows: int, lo
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait for it
     if proc.returncode != 0:
         raise SystemExit(f"{database} {what} failed ({proc.returncode}); see {log}")
-    return Run(database, what, rows, seconds, usage.ru_maxrss / 1024, out.strip())
+    # The report names the file by its temporary path: keep only its name for the written figures.
+    return Run(database, what, rows, seconds, usage.ru_maxrss / 1024, out.strip().replace(str(csv_path), csv_path.name))
 
 
 def initdb(url: str, log: Path) -> None:
