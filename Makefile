@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # `make run` points the bot at the development stand-in for WeChat's API (`residence-bot dev-wechat`),
-# which accepts only this AppSecret: bot/devwechat.py DEV_APP_SECRET, published because it opens nothing else.
+# which accepts only this AppSecret: bot/dev/wechat_standin.py DEV_APP_SECRET, published because it opens nothing else.
 DEV_WECHAT_PORT := 8081
 DEV_WECHAT_SECRET := devsecret0not0for0production0000
 

@@ -28,8 +28,8 @@ from typing import Any
 from make_requests import write_requests  # bench/ is on sys.path: this script's own directory
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.chat import ChatClient, ChatError
 from bot.config import WeChatConfig, load_settings
+from bot.dev.chat import ChatClient, ChatError
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"

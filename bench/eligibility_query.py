@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot import db
 from bot.config import RulesConfig
-from bot.residence import person_records
+from bot.services.residence import person_records
 from models import ResidenceRegistration, SocialInsuranceMonth, StudentRecord, TalentRecord
 from models.eligibility import assess
 from models.records import month_index

@@ -22,8 +22,8 @@ from urllib.parse import urlencode
 
 from wechatpy.crypto import PrpCrypto
 
-from bot.chat import push_xml
 from bot.config import WeChatConfig, load_settings
+from bot.dev.chat import push_xml
 
 MESSAGES = ("受理点", "南山")
 

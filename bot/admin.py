@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.config import Settings
-from bot.units import UnitError, create_unit_account
+from bot.services.units import UnitError, create_unit_account
 
 log = logging.getLogger(__name__)
 

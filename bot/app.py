@@ -11,15 +11,15 @@ import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from bot import db
 from bot.admin import setup_admin
 from bot.config import Settings
+from bot.db import Database
 from bot.dispatch import Dispatcher
 from bot.metrics import Metrics
 from bot.services import Services
 from bot.state import StateStore, open_store
+from bot.wechat.api import WeChatAPI, WeChatAPIError
 from bot.wechat.callback import Callback, Rejected
-from bot.wechat_api import WeChatAPI, WeChatAPIError
 from conversations.engine import Engine
 from conversations.flow import Flow
 from conversations.registry import FLOWS
@@ -37,14 +37,16 @@ def create_app(
     *,
     flows: Sequence[Flow] = FLOWS,
     store: StateStore | None = None,
-    manage_db: bool = True,
+    database: Database | None = None,
 ) -> web.Application:
-    """Build the app. Tests may pass their own flows or store; `manage_db=False` when the
-    caller has the database open already."""
+    """Build the app. Tests may pass their own flows or store, and a database they opened
+    already; without one the app opens (and closes) the configured database itself."""
     app = web.Application(client_max_size=settings.server.max_body_bytes)
     metrics = Metrics()
     store = store or open_store(settings)
-    services = Services(settings=settings, store=store, metrics=metrics)
+    manage_db = database is None
+    database = database or Database(settings.database.url)
+    services = Services(settings=settings, database=database, store=store, metrics=metrics)
     engine = Engine(flows, timedelta(minutes=settings.state.idle_timeout_minutes))
     dispatcher = Dispatcher(
         store=store,
@@ -60,7 +62,7 @@ def create_app(
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         if manage_db:
-            await db.open_db(settings.database.url)
+            await database.open()
         async with aiohttp.ClientSession() as session:
             services.connect(session)
             if services.api is not None:
@@ -77,7 +79,7 @@ def create_app(
             await dispatcher.drain()
         await store.close()
         if manage_db:
-            await db.close_db()
+            await database.close()
 
     app.cleanup_ctx.append(resources)
     app.router.add_get("/wechat", verify_url)
@@ -139,7 +141,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    checks = {"database": await db.ping(), "state": await services.store.ping()}
+    checks = {"database": await services.database.ping(), "state": await services.store.ping()}
     status = 200 if all(checks.values()) else 503
     return web.json_response({"ready": status == 200, "checks": checks}, status=status)
 

@@ -139,15 +139,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def _initdb(settings: Settings, args: argparse.Namespace) -> int:
     from bot import db
-    from bot.acceptance_points_import import ImportFileError, load_points_if_empty
+    from bot.imports.acceptance_points import ImportFileError, load_points_if_empty
 
     async def run() -> None:
         await db.initdb(settings.database.url)
-        await db.open_db(settings.database.url)
-        try:
+        async with db.Database(settings.database.url):
             loaded = await load_points_if_empty(settings.data.acceptance_points)
-        finally:
-            await db.close_db()
         if loaded:
             print(f"loaded {loaded} acceptance points from {settings.data.acceptance_points}")
 
@@ -169,7 +166,7 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _chat(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.chat import run_chat
+    from bot.dev.chat import run_chat
 
     url = args.url or f"http://{settings.server.host}:{settings.server.port}/wechat"
     w = settings.wechat
@@ -192,7 +189,7 @@ def _dev_wechat(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.config import DEV_APP_SECRET
-    from bot.devwechat import DevWeChat
+    from bot.dev.wechat_standin import DevWeChat
 
     if settings.app.environment == "production":
         print(
@@ -218,7 +215,7 @@ def _dev_wechat(settings: Settings, args: argparse.Namespace) -> int:
 
 def _import_points(settings: Settings, args: argparse.Namespace) -> int:
     from bot import db
-    from bot.acceptance_points_import import ImportFileError, load_points_file, replace_points
+    from bot.imports.acceptance_points import ImportFileError, load_points_file, replace_points
 
     try:
         rows = load_points_file(args.file)
@@ -227,11 +224,8 @@ def _import_points(settings: Settings, args: argparse.Namespace) -> int:
         return 1
 
     async def run() -> tuple[int, int, int]:
-        await db.open_db(settings.database.url)
-        try:
+        async with db.Database(settings.database.url):
             return await replace_points(rows)
-        finally:
-            await db.close_db()
 
     added, updated, removed = asyncio.run(run())
     print(f"{args.file}: {len(rows)} acceptance points; added {added}, updated {updated}, removed {removed}")
@@ -243,12 +237,11 @@ def _import_records(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot import db
     from bot.imports import KINDS, FileRefused, Report, import_file
-    from bot.security import FieldCipher
+    from bot.services.security import FieldCipher
     from conversations.flow import SHENZHEN
 
     async def run() -> Report:
-        await db.open_db(settings.database.url)
-        try:
+        async with db.Database(settings.database.url):
             return await import_file(
                 KINDS[args.what],
                 args.file,
@@ -257,8 +250,6 @@ def _import_records(settings: Settings, args: argparse.Namespace) -> int:
                 skip_bad=args.skip_bad,
                 progress=sys.stderr,
             )
-        finally:
-            await db.close_db()
 
     try:
         report = asyncio.run(run())
@@ -283,17 +274,14 @@ def _import_records(settings: Settings, args: argparse.Namespace) -> int:
 
 def _unit_create(settings: Settings, args: argparse.Namespace) -> int:
     from bot import db
-    from bot.units import UnitError, create_unit_account
+    from bot.services.units import UnitError, create_unit_account
     from models.account import Account
 
     async def run() -> tuple[Account, str]:
-        await db.open_db(settings.database.url)
-        try:
+        async with db.Database(settings.database.url):
             return await create_unit_account(
                 name=args.name, uscc=args.uscc, username=args.username, phone=args.phone, contact_name=args.contact
             )
-        finally:
-            await db.close_db()
 
     try:
         account, password = asyncio.run(run())
@@ -312,7 +300,7 @@ def _demo_data(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from bot import db
-    from bot.demo import PASSWORD, load_demo
+    from bot.dev.demo import PASSWORD, load_demo
     from conversations.flow import SHENZHEN
 
     if settings.app.environment == "production":
@@ -320,11 +308,8 @@ def _demo_data(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
     async def run() -> list:
-        await db.open_db(settings.database.url)
-        try:
+        async with db.Database(settings.database.url):
             return await load_demo(settings.security.field_key, datetime.now(SHENZHEN).date())
-        finally:
-            await db.close_db()
 
     made = asyncio.run(run())
     print(f"demo residents (password for all: {PASSWORD}):")
@@ -339,7 +324,7 @@ def _menu_sync(settings: Settings, args: argparse.Namespace) -> int:
     import aiohttp
 
     from bot.state import open_store
-    from bot.wechat_api import WeChatAPI, WeChatAPIError
+    from bot.wechat.api import WeChatAPI, WeChatAPIError
     from conversations.registry import FLOWS
     from handlers.menu import custom_menu
 

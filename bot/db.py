@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +39,6 @@ MIGRATIONS_ROOT = Path(__file__).resolve().parent.parent / "migrations"
 _DIALECTS = {"sqlite": "sqlite", "postgres": "postgres", "postgresql": "postgres", "asyncpg": "postgres"}
 # make_migrations only renders SQL for these; it never connects to them.
 _OFFLINE_URLS = {"sqlite": "sqlite://:memory:", "postgres": "postgres://offline.invalid/residence"}
-
-_ctx: TortoiseContext | None = None
-_url: str | None = None
-
 
 def dialect_of(url: str) -> str:
     """``sqlite`` or ``postgres``, from the URL's scheme."""
@@ -73,40 +67,52 @@ def migrations_dir(url: str) -> Path:
     return MIGRATIONS_ROOT / dialect_of(url)
 
 
-async def open_db(url: str) -> None:
-    """Set up the models on ``url`` for every task of this process; closes a database already open.
+class Database:
+    """The database at one URL, opened for every task of this process: built by the app factory
+    (or a command) and handed down, never reached as a module global."""
 
-    A relative SQLite path is relative to the working directory; its parent directory is created.
-    Connections are made lazily, on the first query.
-    """
-    global _ctx, _url
-    await close_db()
-    _ensure_sqlite_dir(url)
-    # Current only while loading the models; afterwards every task (request handlers and jobs
-    # run in tasks that did not call open_db) finds it as the global fallback.
-    with TortoiseContext() as ctx:
-        await ctx.init(config=tortoise_config(url), _enable_global_fallback=True)
-    _ctx, _url = ctx, url
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._ctx: TortoiseContext | None = None
 
+    @property
+    def dialect(self) -> str:
+        return dialect_of(self.url)
 
-async def close_db() -> None:
-    global _ctx, _url
-    ctx, _ctx, _url = _ctx, None, None
-    if ctx is not None:
-        await ctx.close_connections()
+    async def open(self) -> None:
+        """Set up the models. A relative SQLite path is relative to the working directory; its
+        parent directory is created. Connections are made lazily, on the first query."""
+        await self.close()
+        _ensure_sqlite_dir(self.url)
+        # Current only while loading the models; afterwards every task (request handlers and jobs
+        # run in tasks that did not open it) finds it as the global fallback.
+        with TortoiseContext() as ctx:
+            await ctx.init(config=tortoise_config(self.url), _enable_global_fallback=True)
+        self._ctx = ctx
 
+    async def close(self) -> None:
+        ctx, self._ctx = self._ctx, None
+        if ctx is not None:
+            await ctx.close_connections()
 
-async def ping(timeout_s: float = 2.0) -> bool:
-    """True when the open database answers ``SELECT 1`` within ``timeout_s`` (for /readyz)."""
-    if _ctx is None:
-        return False
-    try:
-        async with asyncio.timeout(timeout_s):
-            await _ctx.db().execute_query("SELECT 1")
-    except Exception as exc:  # any failure means "not ready"; the reason goes to the log
-        log.warning("database ping failed: %s: %s", type(exc).__name__, exc)
-        return False
-    return True
+    async def ping(self, timeout_s: float = 2.0) -> bool:
+        """True when the database answers ``SELECT 1`` within ``timeout_s`` (for /readyz)."""
+        if self._ctx is None:
+            return False
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._ctx.db().execute_query("SELECT 1")
+        except Exception as exc:  # any failure means "not ready"; the reason goes to the log
+            log.warning("database ping failed: %s: %s", type(exc).__name__, exc)
+            return False
+        return True
+
+    async def __aenter__(self) -> Database:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
 
 async def initdb(url: str) -> None:
@@ -115,11 +121,18 @@ async def initdb(url: str) -> None:
 
 
 async def migrate(url: str) -> list[str]:
-    """Apply the pending migrations of ``migrations/<dialect>``; returns the applied file names."""
-    async with _connected(url):
-        command = Command(tortoise_config(url), app=APP, location=str(migrations_dir(url)))
-        await command.init()
-        return await command.upgrade(run_in_transaction=True)
+    """Apply the pending migrations of ``migrations/<dialect>``; returns the applied file names.
+
+    Runs on a private connection, so a database open in this process is left as it is."""
+    _ensure_sqlite_dir(url)
+    with TortoiseContext() as ctx:
+        try:
+            await ctx.init(config=tortoise_config(url))
+            command = Command(tortoise_config(url), app=APP, location=str(migrations_dir(url)))
+            await command.init()
+            return await command.upgrade(run_in_transaction=True)
+        finally:
+            await ctx.close_connections()
 
 
 async def make_migrations(name: str = "update", root: Path = MIGRATIONS_ROOT) -> list[Path]:
@@ -166,19 +179,6 @@ def _reset_aerich_diff_state() -> None:
     Migrate._rename_fields = {}
     Migrate._rename_models = {}
     Migrate._last_version_content = None
-
-
-@asynccontextmanager
-async def _connected(url: str) -> AsyncIterator[None]:
-    """Use the database already open on ``url``, or open it for the block only."""
-    if _ctx is not None and _url == url:
-        yield
-        return
-    await open_db(url)
-    try:
-        yield
-    finally:
-        await close_db()
 
 
 def _ensure_sqlite_dir(url: str) -> None:

@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 import logging
-import re
 
-# 18-character resident ID numbers (17 digits and a digit or X), not inside a longer number.
-_ID = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-
-
-def mask_ids(text: str) -> str:
-    return _ID.sub(lambda m: f"{m.group(1)}**********{m.group(2)[-4:]}", text)
+from bot.text import mask_ids
 
 
 class MaskingFilter(logging.Filter):

@@ -8,8 +8,8 @@ Then the reply: the three nearest points with address, opening hours, phone and 
 from __future__ import annotations
 
 from conversations.flow import Answers, Context, Finished, Flow, Location, Step
+from conversations.keys import MenuKey
 from conversations.parsers import district
-from handlers.keys import MenuKey
 from models.districts import DISTRICTS, find_district
 
 SHOWN = 3

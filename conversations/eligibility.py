@@ -6,11 +6,11 @@ earliest date for what is missing, and the next step.
 
 from __future__ import annotations
 
-from bot import residence
-from bot.accounts import bound_account
+from bot.services import residence
+from bot.services.accounts import bound_account
 from conversations.flow import Answers, Context, Finished, Flow
+from conversations.keys import MenuKey
 from conversations.requirements import realname_verified
-from handlers.keys import MenuKey
 from models.eligibility import Assessment, RouteVerdict, assess
 
 ROUTE_NAMES = {

@@ -10,17 +10,17 @@ repeated 确认 is answered with the reference instead of submitting twice.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from bot.errors import Told
+from bot.services.errors import Told
+from bot.text import normalise
 from conversations import texts
 from conversations.flow import Asked, Context, Finished, Flow, Image, Input, Location, Step
+from conversations.keys import Command, MenuKey
 from conversations.parsers import Invalid
-from handlers.keys import Command, MenuKey
 
 STATE_VERSION = 1
 REVIEW = "review"
@@ -35,10 +35,6 @@ class Outcome:
     state: State | None
     started: MenuKey | None = None
     completed: MenuKey | None = None
-
-
-def normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip()
 
 
 class Engine:

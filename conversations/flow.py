@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.keys import MenuKey
+from conversations.keys import MenuKey
 
 Answers = Mapping[str, Any]
 SHENZHEN = ZoneInfo("Asia/Shanghai")

@@ -14,13 +14,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot import accounts
-from bot.security import hash_password
-from bot.wechat_api import WeChatAPIError
+from bot.services import accounts
+from bot.services.security import hash_password
+from bot.wechat.api import WeChatAPIError
 from conversations.flow import Answers, Choice, Context, Finished, Flow, Step
+from conversations.keys import MenuKey
 from conversations.parsers import new_password, username
 from conversations.verification import check_code, code_or_resend, send_code
-from handlers.keys import MenuKey
 from models import AccountKind
 
 log = logging.getLogger(__name__)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot import accounts
+from bot.services import accounts
 from conversations.flow import Answers, Context, Finished, Flow
+from conversations.keys import MenuKey
 from conversations.requirements import bound
-from handlers.keys import MenuKey
 
 
 async def _unbind(ctx: Context, answers: Answers) -> Finished:

@@ -9,7 +9,6 @@ that depends on the date takes it as a keyword argument.
 import calendar
 import functools
 import re
-import unicodedata
 from datetime import date
 
 from stdnum import numdb
@@ -17,7 +16,8 @@ from stdnum.cn import ric
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import InvalidComponent
 
-from bot.errors import Told
+from bot.services.errors import Told
+from bot.text import normalise
 from models.districts import DISTRICTS, find_district
 
 
@@ -25,13 +25,9 @@ class Invalid(Told, ValueError):
     """The answer cannot be accepted; the message tells the resident why."""
 
 
-def _normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip()
-
-
 def _compact(text: str) -> str:
     """Normalised, with the spaces and dashes people type inside long numbers removed."""
-    return re.sub(r"[\s-]", "", _normalise(text))
+    return re.sub(r"[\s-]", "", normalise(text))
 
 
 def _cn_date(day: date) -> str:
@@ -103,7 +99,7 @@ def flexible_date(text: str, *, not_before: date | None = None, not_after: date 
 
     `not_before`/`not_after` bound it inclusively; for "not in the future" pass today.
     """
-    words = "".join(_normalise(text).split())
+    words = "".join(normalise(text).split())
     match = next((m for p in _DATE_PATTERNS if (m := p.fullmatch(words))), None)
     if match is None:
         raise Invalid("日期格式不对，请按 2025-03-01 或 2025年3月1日 的格式输入。")
@@ -144,7 +140,7 @@ def uscc(text: str) -> str:
 
 def non_empty(text: str, *, max_len: int = 100) -> str:
     """Free text, trimmed and with runs of whitespace made one space; 1 to `max_len` characters."""
-    answer = " ".join(_normalise(text).split())
+    answer = " ".join(normalise(text).split())
     if not answer:
         raise Invalid("内容不能为空，请重新输入。")
     if len(answer) > max_len:
@@ -155,7 +151,7 @@ def non_empty(text: str, *, max_len: int = 100) -> str:
 def person_name(text: str) -> str:
     """A person's name as on the ID card: Chinese characters (with · for minority names) or letters."""
     name = (
-        "".join(_normalise(text).split()) if re.search(r"[\u4e00-\u9fff]", text) else " ".join(_normalise(text).split())
+        "".join(normalise(text).split()) if re.search(r"[\u4e00-\u9fff]", text) else " ".join(normalise(text).split())
     )
     if not name:
         raise Invalid("姓名不能为空，请输入身份证上的姓名。")
@@ -170,7 +166,7 @@ RESERVED_USERNAMES = frozenset({"menu", "help"})
 
 def username(text: str) -> str:
     """An account's username: 4 to 20 letters, digits or underscores."""
-    name = _normalise(text)
+    name = normalise(text)
     if not re.fullmatch(r"[A-Za-z0-9_]{4,20}", name):
         raise Invalid("用户名应为4到20位字母、数字或下划线，不能有空格或汉字，请重新输入。")
     if name.lower() in RESERVED_USERNAMES:
@@ -213,11 +209,3 @@ def district(text: str) -> str:
     if found is None:
         raise Invalid(f"没有找到这个区。请回复区名或序号：{_DISTRICT_LIST}。")
     return found.name
-
-
-def masked_id(id_number: str) -> str:
-    """`4403**********1234`: the only form in which an ID number is shown or logged."""
-    if len(id_number) != 18:
-        # Masking a shorter string the same way could show most or all of it.
-        raise ValueError("masked_id expects an 18-character ID number")
-    return f"{id_number[:4]}{'*' * 10}{id_number[-4:]}"

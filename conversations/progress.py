@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import residence
-from bot.accounts import bound_account
 from bot.config import RulesConfig
+from bot.services import residence
+from bot.services.accounts import bound_account
 from conversations.flow import Answers, Context, Finished, Flow
+from conversations.keys import MenuKey
 from conversations.requirements import bound
-from handlers.keys import MenuKey
 from models import AccountKind, Permit, ResidenceRegistration
 from models.permit_cycle import PermitStatus, permit_status
 

@@ -9,12 +9,12 @@ Then the configured provider decides; the account records when and how it was ve
 
 from __future__ import annotations
 
-from bot import accounts
-from bot.realname import fetch_id_photo
+from bot.services import accounts
+from bot.services.realname import fetch_id_photo
 from conversations.flow import Answers, Asked, Context, Finished, Flow, Image, Step
+from conversations.keys import MenuKey
 from conversations.parsers import Invalid, person_name, resident_id
 from conversations.requirements import bound_personal
-from handlers.keys import MenuKey
 
 
 async def _not_yet_verified(ctx: Context) -> str | None:

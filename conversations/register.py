@@ -15,9 +15,10 @@ The ID number is kept encrypted and the password only as its hash, in the conver
 
 from __future__ import annotations
 
-from bot import accounts
-from bot.security import ProtectedId, hash_password
+from bot.services import accounts
+from bot.services.security import ProtectedId, hash_password
 from conversations.flow import Answers, Asked, Choice, Context, Finished, Flow, Step
+from conversations.keys import MenuKey
 from conversations.parsers import (
     Invalid,
     cn_mobile,
@@ -28,7 +29,6 @@ from conversations.parsers import (
     username,
 )
 from conversations.verification import check_code, code_or_resend, send_code
-from handlers.keys import MenuKey
 
 PURPOSE = "register"
 AGREEMENT = (

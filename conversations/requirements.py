@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.accounts import bound_account
+from bot.services.accounts import bound_account
 from conversations.flow import Context
 from models import AccountKind
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot import residence
-from bot.accounts import bound_account
+from bot.services import residence
+from bot.services.accounts import bound_account
 from conversations.flow import Answers, Asked, Choice, Context, Finished, Flow, Step
+from conversations.keys import MenuKey
 from conversations.parsers import Invalid, cn_mobile, district, flexible_date, non_empty
 from conversations.requirements import realname_verified
-from handlers.keys import MenuKey
 from models import Account
 
 MOVE_IN, MOVE_OUT = "入住登记", "搬离登记"

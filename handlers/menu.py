@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from handlers.keys import MenuKey
+from conversations.keys import MenuKey
 
 GROUPS: tuple[tuple[str, tuple[MenuKey, ...]], ...] = (
     ("居住证", (MenuKey.ELIGIBILITY, MenuKey.PERMIT_APPLY, MenuKey.ENDORSE, MenuKey.RECEIPTS, MenuKey.PROGRESS)),

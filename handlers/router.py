@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from bot.wechat.message import Incoming
 from conversations.engine import Engine, Outcome
 from conversations.flow import Context, Image, Location
+from conversations.keys import MenuKey
 from handlers import texts
-from handlers.keys import MenuKey
 from models import WeChatUser
 
 State = dict | None

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -16,3 +18,16 @@ class AcceptancePoint(Model):
 
     class Meta:
         table = "acceptance_point"
+
+
+@dataclass(frozen=True, slots=True)
+class PointRow:
+    """An acceptance point as a value: what the import reads and the lookup ranks."""
+
+    name: str
+    district: str
+    address: str
+    lat: float
+    lng: float
+    hours: str
+    phone: str

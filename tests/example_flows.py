@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Callable
 
 from conversations.flow import Answers, Choice, Context, Finished, Flow, Step
+from conversations.keys import MenuKey
 from conversations.parsers import cn_mobile, flexible_date, non_empty
-from handlers.keys import MenuKey
 
 
 def endorse_like(submissions: list[dict], *, version_tag: str = "") -> Flow:

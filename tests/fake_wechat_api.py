@@ -1,6 +1,6 @@
 """The fake WeChat API for tests, and the guard that keeps tests off the network (a pytest plugin).
 
-The fake is `bot.devwechat.DevWeChat`, the development stand-in for WeChat's API (PROTOCOL.md §7–9),
+The fake is `bot.dev.wechat_standin.DevWeChat`, the development stand-in for WeChat's API (PROTOCOL.md §7–9),
 so the tests and `make run` use one implementation; the `fake_wechat` fixture serves it on loopback
 with the tests' account and one image already uploaded. The autouse `network_guard` fixture fails any
 test that connects anywhere but loopback or a unix socket, or looks up a name other than localhost.
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from pytest_aiohttp import AiohttpServer
 
-from bot.devwechat import FIRST_TEMPLATE_MSGID, DevWeChat
+from bot.dev.wechat_standin import FIRST_TEMPLATE_MSGID, DevWeChat
 
 __all__ = ["APP_ID", "APP_SECRET", "FIRST_TEMPLATE_MSGID", "IMAGE_MEDIA_ID", "JPEG", "FakeWeChat", "NetworkGuard"]
 

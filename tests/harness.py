@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot import db as database
-from bot.acceptance_points_import import load_points_file, replace_points
 from bot.app import create_app
-from bot.chat import ChatClient
 from bot.config import Settings
+from bot.db import Database, initdb
+from bot.dev.chat import ChatClient
+from bot.imports.acceptance_points import load_points_file, replace_points
 
 TOKEN = "testtoken42"
 APP_ID = "wx5823bf96d3bd56c7"
@@ -74,23 +74,22 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def database_ready(settings: Settings) -> AsyncIterator[None]:
-    await database.initdb(settings.database.url)
-    await database.open_db(settings.database.url)
-    await replace_points(load_points_file(EXAMPLE_POINTS))
-    yield
-    await database.close_db()
+async def database_ready(settings: Settings) -> AsyncIterator[Database]:
+    await initdb(settings.database.url)
+    async with Database(settings.database.url) as database:
+        await replace_points(load_points_file(EXAMPLE_POINTS))
+        yield database
 
 
 BotFactory = Callable[..., Awaitable[TestClient]]
 
 
 @pytest.fixture
-def start_bot(aiohttp_client: Any, database_ready: None) -> BotFactory:
+def start_bot(aiohttp_client: Any, database_ready: Database) -> BotFactory:
     """start_bot(settings, **create_app_kwargs) → a test client of a running bot."""
 
     async def start(settings: Settings, **kwargs: Any) -> TestClient:
-        return await aiohttp_client(create_app(settings, manage_db=False, **kwargs))
+        return await aiohttp_client(create_app(settings, database=database_ready, **kwargs))
 
     return start
 

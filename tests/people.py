@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot import accounts
-from bot.security import FieldCipher, hash_password
+from bot.services import accounts
+from bot.services.security import FieldCipher, hash_password
 from models import Account
 from tests.harness import FIELD_KEY
 

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.chat import ChatClient
+from bot.dev.chat import ChatClient
 from tests.harness import AES_KEY, APP_ID, ORIGINAL_ID, TOKEN
 from tests.services import free_port
 

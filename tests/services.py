@@ -29,7 +29,7 @@ from typing import NoReturn
 import pytest
 from tortoise import Tortoise
 
-from bot.db import close_db, open_db
+from bot.db import Database
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 30.0
@@ -278,15 +278,18 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-async def db(db_url: str) -> AsyncIterator[str]:
-    """The ``db_url`` database, open, with tables for the current models; yields its URL.
+async def database(db_url: str) -> AsyncIterator[Database]:
+    """The ``db_url`` database, open, with tables for the current models.
 
     The tables come from the models rather than the migrations, so a model under development
     is testable at once; tests/test_db.py checks that the migrations keep up with the models.
     """
-    await open_db(db_url)
-    try:
+    async with Database(db_url) as database:
         await Tortoise.generate_schemas(safe=True)
-        yield db_url
-    finally:
-        await close_db()
+        yield database
+
+
+@pytest.fixture
+def db(database: Database) -> str:
+    """The URL of the open ``database``."""
+    return database.url

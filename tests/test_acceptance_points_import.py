@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.acceptance_points_import import (
+from bot.imports.acceptance_points import (
     ImportFileError,
     PointRow,
     load_points_file,

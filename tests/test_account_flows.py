@@ -9,8 +9,8 @@ import pytest
 import redis
 
 from bot.app import DISPATCHER
-from bot.security import FieldCipher, verify_password
-from bot.units import create_unit_account
+from bot.services.security import FieldCipher, verify_password
+from bot.services.units import create_unit_account
 from models import Account, Binding
 from tests.fake_wechat_api import IMAGE_MEDIA_ID
 from tests.harness import FIELD_KEY, Residents, make_settings

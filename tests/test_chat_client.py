@@ -14,7 +14,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
-from bot.chat import ChatClient, ChatError, cdata, parse_line, run_chat
+from bot.dev.chat import ChatClient, ChatError, cdata, parse_line, run_chat
 
 TOKEN = "chatToken42"
 AES_KEY = "Zyxwvutsrqponmlkjihgfedcba9876543210ABCDEFG"

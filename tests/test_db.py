@@ -8,13 +8,11 @@ import pytest
 
 from bot.db import (
     MIGRATIONS_ROOT,
-    close_db,
+    Database,
     initdb,
     make_migrations,
     migrate,
     migrations_dir,
-    open_db,
-    ping,
     tortoise_config,
 )
 from models import AcceptancePoint, WeChatUser
@@ -36,13 +34,10 @@ async def test_migrate_after_initdb_applies_nothing(db_url: str) -> None:
 
 async def test_initdb_on_an_initialised_database_keeps_its_data(db_url: str) -> None:
     await initdb(db_url)
-    await open_db(db_url)
-    try:
+    async with Database(db_url):
         await WeChatUser.create(openid="o-keep")
         await initdb(db_url)
         assert await WeChatUser.filter(openid="o-keep").exists()
-    finally:
-        await close_db()
 
 
 async def test_initdb_adopts_tables_created_without_migrations(db: str) -> None:
@@ -54,33 +49,27 @@ async def test_initdb_adopts_tables_created_without_migrations(db: str) -> None:
 
 async def test_the_migrated_schema_round_trips_a_model(db_url: str) -> None:
     await initdb(db_url)
-    await open_db(db_url)
-    try:
+    async with Database(db_url):
         subscribed_at = datetime(2025, 3, 1, 8, 30, tzinfo=UTC)
         await WeChatUser.create(openid="o-1", subscribed=False, subscribed_at=subscribed_at)
         user = await WeChatUser.get(openid="o-1")
         assert (user.subscribed, user.subscribed_at, user.unsubscribed_at) == (False, subscribed_at, None)
         assert user.created_at.tzinfo is not None
-    finally:
-        await close_db()
 
 
-async def test_ping_is_true_while_the_database_is_open(db: str) -> None:
-    assert await ping() is True
+async def test_ping_is_true_while_the_database_is_open(database: Database) -> None:
+    assert await database.ping() is True
 
 
-async def test_ping_is_false_once_the_database_is_closed(db: str) -> None:
-    await close_db()
-    assert await ping() is False
+async def test_ping_is_false_once_the_database_is_closed(database: Database) -> None:
+    await database.close()
+    assert await database.ping() is False
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 async def test_postgresql_scheme_is_accepted(db_url: str) -> None:
-    await open_db(db_url.replace("postgres://", "postgresql://", 1))
-    try:
-        assert await ping() is True
-    finally:
-        await close_db()
+    async with Database(db_url.replace("postgres://", "postgresql://", 1)) as database:
+        assert await database.ping() is True
 
 
 async def test_a_relative_sqlite_path_is_created_under_the_working_directory(

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from bot.demo import PASSWORD, load_demo
+from bot.dev.demo import PASSWORD, load_demo
 from conversations.flow import SHENZHEN
 from tests.harness import FIELD_KEY, Residents, make_settings
 

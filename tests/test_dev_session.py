@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat import SAMPLE_PHOTO
 from bot.config import DEV_APP_SECRET
+from bot.dev.chat import SAMPLE_PHOTO
 from tests.processes import REPO, ServeProcess, bot_env, run_cli
 from tests.services import free_port
 

@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.chat import SAMPLE_PHOTO, ChatError, DevWeChatClient, render_sent, run_chat
 from bot.config import DEV_APP_SECRET
-from bot.devwechat import MESSAGES_PATH, UPLOAD_PATH
+from bot.dev.chat import SAMPLE_PHOTO, ChatError, DevWeChatClient, render_sent, run_chat
+from bot.dev.wechat_standin import MESSAGES_PATH, UPLOAD_PATH
 from bot.state.memory import MemoryStore
-from bot.wechat_api import WeChatAPI
+from bot.wechat.api import WeChatAPI
 from tests.fake_wechat_api import FakeWeChat
 from tests.harness import AES_KEY, APP_ID, FIELD_KEY, ORIGINAL_ID, TOKEN
 from tests.processes import REPO, bot_env, run_cli

@@ -13,7 +13,7 @@ from stdnum.cn import ric
 
 from bot.cli import RECORD_IMPORTS
 from bot.imports import KINDS, FileRefused, Report, engine, import_file, residence
-from bot.security import FieldCipher
+from bot.services.security import FieldCipher
 from models import Permit, ResidenceRegistration, SocialInsuranceMonth, Source, StudentRecord, TalentRecord
 from models.records import month_index
 from tests.processes import bot_env, run_cli

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from conversations.keys import MenuKey
 from conversations.registry import FLOWS
-from handlers.keys import MenuKey
 from handlers.menu import custom_menu
 from tests.processes import bot_env, run_cli
 

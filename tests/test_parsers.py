@@ -2,12 +2,12 @@ from datetime import date
 
 import pytest
 
+from bot.text import masked_id
 from conversations.parsers import (
     Invalid,
     cn_mobile,
     district,
     flexible_date,
-    masked_id,
     non_empty,
     resident_id,
     uscc,

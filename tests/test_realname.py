@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from bot.config import RealnameConfig, RealnameHttpConfig
-from bot.realname import (
+from bot.services.realname import (
     MAX_PHOTO_BYTES,
     NOT_AN_IMAGE,
     PHOTO_EXPIRED,
@@ -25,7 +25,7 @@ from bot.realname import (
     fetch_id_photo,
 )
 from bot.state.memory import MemoryStore
-from bot.wechat_api import MEDIA_PATH, WeChatAPI
+from bot.wechat.api import MEDIA_PATH, WeChatAPI
 from tests.fake_realname import FakeRealname
 from tests.fake_wechat_api import IMAGE_MEDIA_ID, JPEG, FakeWeChat
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from bot.security import FieldCipher, hash_password, verify_password
+from bot.services.security import FieldCipher, hash_password, verify_password
 from tests.harness import FIELD_KEY
 
 ID = "440304199001011233"

@@ -15,10 +15,11 @@ import pytest
 
 import bot.state.memory
 from bot.config import SmsConfig
-from bot.sms import NO_CODE, SEND_FAILED, TOO_MANY_SENDS, VOIDED, WRONG_CODE, SmsCodes, SmsError, mask_phone
+from bot.services.sms import NO_CODE, SEND_FAILED, TOO_MANY_SENDS, VOIDED, WRONG_CODE, SmsCodes, SmsError
 from bot.state.base import StateStore
 from bot.state.memory import MemoryStore
 from bot.state.redis import RedisStore
+from bot.text import mask_phone
 from tests.fake_sms import FakeSms
 from tests.services import free_port
 

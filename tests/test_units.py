@@ -8,8 +8,8 @@ import re
 import pytest
 
 from bot import db
-from bot.security import verify_password
-from bot.units import UnitError, create_unit_account, new_password
+from bot.services.security import verify_password
+from bot.services.units import UnitError, create_unit_account, new_password
 from models.account import Account, AccountKind, Unit
 from tests.harness import make_settings
 from tests.processes import bot_env, run_cli
@@ -121,12 +121,9 @@ async def test_cli_unit_create_prints_the_password_once(tmp_path):
     password = re.search(r"^initial password: (\S+)$", result.stdout, re.MULTILINE)[1]
     assert (result.stdout + result.stderr).count(password) == 1
     assert "will not be shown again" in result.stdout and "first login requires changing it" in result.stdout
-    await db.open_db(env["RB_DATABASE__URL"])
-    try:
+    async with db.Database(env["RB_DATABASE__URL"]):
         account = await Account.get(username="shili_admin")
         assert account.must_change_password and await verify_password(account.password_hash, password)
-    finally:
-        await db.close_db()
 
 
 def test_cli_unit_create_refuses_a_bad_uscc_in_one_line(tmp_path):
@@ -143,8 +140,7 @@ def test_cli_unit_create_refuses_a_bad_uscc_in_one_line(tmp_path):
 
 async def test_concurrent_openings_share_one_unit_and_a_username_goes_to_one(db_url):
     await db.initdb(db_url)
-    await db.open_db(db_url)
-    try:
+    async with db.Database(db_url):
         fields = {"name": UNIT["name"], "uscc": USCC, "phone": UNIT["phone"]}
         results = await asyncio.gather(
             create_unit_account(**fields, username="shili_admin"),
@@ -156,5 +152,3 @@ async def test_concurrent_openings_share_one_unit_and_a_username_goes_to_one(db_
         assert len(refused) == 1 and refused[0].message.startswith("username:")
         assert await Unit.all().count() == 1
         assert sorted(await Account.all().values_list("username", flat=True)) == ["shili_admin", "shili_hr"]
-    finally:
-        await db.close_db()

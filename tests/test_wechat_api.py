@@ -14,7 +14,7 @@ import pytest
 from bot.state.base import StateStore
 from bot.state.memory import MemoryStore
 from bot.state.redis import RedisStore
-from bot.wechat_api import (
+from bot.wechat.api import (
     MEDIA_PATH,
     MENU_PATH,
     SEND_PATH,

@@ -117,7 +117,7 @@ async def import_file(
 ) -> Report:
     """Import the CSV file at `path`; `report.written` is False when bad rows refused it.
 
-    `lookup_hash` makes `person` of an ID number (bot.security.FieldCipher.lookup_hash); `today`
+    `lookup_hash` makes `person` of an ID number (bot.services.security.FieldCipher.lookup_hash); `today`
     is Shenzhen's date, after which no event in the file may lie.
     """
     started = time.monotonic()

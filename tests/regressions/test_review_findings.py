@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.app import DISPATCHER
+from bot.services.units import UnitError, create_unit_account
 from bot.state.memory import MemoryStore
-from bot.units import UnitError, create_unit_account
 from conversations.flow import SHENZHEN
 from conversations.parsers import Invalid, username
 from models import Account, ResidenceRegistration

@@ -11,13 +11,14 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import yaml
 from tortoise.transactions import in_transaction
 
 from models import AcceptancePoint
+from models.acceptance_point import PointRow
 
 TEXT_KEYS = ("name", "district", "address", "hours", "phone")
 # Mainland China's extent in degrees: a swapped or mistyped coordinate lands outside it.
@@ -31,17 +32,6 @@ class ImportFileError(Exception):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
-
-
-@dataclass(frozen=True, slots=True)
-class PointRow:
-    name: str
-    district: str
-    address: str
-    lat: float
-    lng: float
-    hours: str
-    phone: str
 
 
 def load_points_file(path: str | os.PathLike[str]) -> list[PointRow]:

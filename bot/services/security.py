@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from conversations.parsers import masked_id
+from bot.text import masked_id
 
 
 @dataclass(frozen=True, slots=True)

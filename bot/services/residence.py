@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.config import RulesConfig
-from bot.errors import Told
+from bot.services.errors import Told
 from models import Account, ResidenceRegistration, SocialInsuranceMonth, Source, StudentRecord, TalentRecord
 from models.eligibility import PersonRecords, Span, continuous_since
 

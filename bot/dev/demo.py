@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from stdnum.cn import ric
 from tortoise.transactions import in_transaction
 
-from bot.security import FieldCipher, hash_password
+from bot.services.security import FieldCipher, hash_password
 from conversations.flow import SHENZHEN
 from models import (
     Account,

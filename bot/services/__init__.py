@@ -9,18 +9,20 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from bot.config import Settings
+from bot.db import Database
 from bot.metrics import Metrics
-from bot.points import PointDirectory
-from bot.realname import PhotoStore, RealnameChecker
-from bot.security import FieldCipher
-from bot.sms import SmsCodes
+from bot.services.acceptance_points import PointDirectory
+from bot.services.realname import PhotoStore, RealnameChecker
+from bot.services.security import FieldCipher
+from bot.services.sms import SmsCodes
 from bot.state import StateStore
-from bot.wechat_api import WeChatAPI
+from bot.wechat.api import WeChatAPI
 
 
 @dataclass
 class Services:
     settings: Settings
+    database: Database
     store: StateStore
     metrics: Metrics
     points: PointDirectory = field(default_factory=PointDirectory)

@@ -23,8 +23,8 @@ from typing import Literal
 import aiohttp
 
 from bot.config import RealnameConfig
-from bot.errors import Told
-from bot.wechat_api import WeChatAPI, WeChatAPIError
+from bot.services.errors import Told
+from bot.wechat.api import WeChatAPI, WeChatAPIError
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,9 @@ import secrets
 import aiohttp
 
 from bot.config import SmsConfig, SmsHttpConfig
-from bot.errors import Told
+from bot.services.errors import Told
 from bot.state.base import StateStore
+from bot.text import mask_phone
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +35,6 @@ VOIDED = "验证码输错次数太多，已经失效，请回复「重发」获�
 
 class SmsError(Told):
     """The code was not sent or not accepted."""
-
-
-def mask_phone(phone: str) -> str:
-    """138****8000: enough to tell numbers apart in a log, not enough to call one."""
-    if len(phone) < 8:
-        return "*" * len(phone)
-    return f"{phone[:3]}****{phone[-4:]}"
 
 
 class _LogProvider:

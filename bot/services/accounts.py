@@ -14,8 +14,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from bot.errors import Told
-from bot.security import ProtectedId, verify_password
+from bot.services.errors import Told
+from bot.services.security import ProtectedId, verify_password
 from conversations.flow import SHENZHEN
 from models import Account, AccountKind, Binding, TrustedWeChatUser
 from models.account import is_locked, lock_after_failure

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bot.accounts import username_taken
-from bot.errors import Told
-from bot.security import hash_password
+from bot.services.accounts import username_taken
+from bot.services.errors import Told
+from bot.services.security import hash_password
 from conversations import parsers
 from models.account import Account, AccountKind, Unit
 

@@ -33,7 +33,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
 from bot.config import DEV_APP_SECRET
-from bot.devwechat import MESSAGES_PATH, TOKEN_PATH, UPLOAD_PATH
+from bot.dev.wechat_standin import MESSAGES_PATH, TOKEN_PATH, UPLOAD_PATH
 
 DEFAULT_URL = "http://127.0.0.1:8080/wechat"
 # WeChat gives up on a callback after 5 seconds (PROTOCOL.md §5.1).
@@ -41,7 +41,7 @@ WECHAT_WAIT_S = 5.0
 PLACEHOLDER_PIC_URL = "http://mmbiz.qpic.cn/mmbiz_jpg/chat-placeholder/0"
 NO_REPLY = "（无回复）"
 # Marked as a sample inside too (a JPEG comment): a made-up card, not anybody's ID.
-SAMPLE_PHOTO = Path(__file__).resolve().parent / "devdata" / "id_card_sample.jpg"
+SAMPLE_PHOTO = Path(__file__).resolve().parent / "data" / "id_card_sample.jpg"
 # Polled after every reply: the stand-in is on this machine, and a slower answer should not hold up the chat.
 POLL_TIMEOUT_S = 1.0
 

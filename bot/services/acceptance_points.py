@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 from functools import lru_cache
 
-from bot.acceptance_points_import import PointRow
 from models import AcceptancePoint
+from models.acceptance_point import PointRow
 from models.geo import nearest
 
 Ranked = tuple[tuple[PointRow, float], ...]  # (point, distance in km), nearest first
