@@ -1,7 +1,8 @@
 """受理点 (ACCEPTANCE_POINTS): the nearest acceptance points.
 
 Questions, in order:
-  where   "请发送您的位置，或回复所在区"   a location, or a district by name or number
+  where   "请发送您的位置，或回复所在区"   a location, or a district by name or number, or an address
+                                            that names one (the reply then says which it took)
 Then the reply: the three nearest points with address, opening hours, phone and distance.
 """
 
@@ -24,7 +25,9 @@ def _place(location: Location) -> dict[str, object]:
 
 
 def _district(text: str) -> dict[str, object]:
-    return {"district": district(text)}
+    name = district(text)
+    # Read out of an address rather than typed as a district: the reply says which district it took.
+    return {"district": name} if find_district(text) else {"district": name, "from_address": True}
 
 
 def _show(where: dict[str, object]) -> str:
@@ -43,6 +46,8 @@ async def _lookup(ctx: Context, answers: Answers) -> Finished:
     else:
         lat, lng, origin = where["lat"], where["lng"], "您的位置"
     lines = [f"离{origin}最近的{min(SHOWN, len(points))}个受理点："]
+    if where.get("from_address"):
+        lines.insert(0, f"按「{where['district']}」查询：")
     for i, (p, km) in enumerate(ctx.services.points.nearest(lat, lng, SHOWN), 1):
         lines.append(f"\n{i}. {p.name}（{_distance(km)}）\n地址：{p.address}\n办公时间：{p.hours}\n电话：{p.phone}")
     lines.append("\n办理时请带上身份证。回复「菜单」查看其他事项。")

@@ -99,7 +99,15 @@ FLOW = Flow(
     title="登录",
     review=False,
     steps=(
-        Step("login.kind", "请选择要登录的账号类型：", "账号类型", choices=(Choice("个人"), Choice("单位"))),
+        Step(
+            "login.kind",
+            "请选择要登录的账号类型：",
+            "账号类型",
+            choices=(
+                Choice("个人", ("个人账号", "个人账户", "个人用户")),
+                Choice("单位", ("单位账号", "单位账户", "单位用户", "企业", "企业账号", "公司", "公司账号")),
+            ),
+        ),
         Step("login.username", "请输入用户名：", "用户名", parse=username),
         Step(
             "login.password",

@@ -9,7 +9,7 @@ that depends on the date takes it as a keyword argument.
 import calendar
 import functools
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from stdnum import numdb
 from stdnum.cn import ric
@@ -18,7 +18,7 @@ from stdnum.exceptions import InvalidComponent
 
 from bot.services.errors import Told
 from bot.text import normalise
-from models.districts import DISTRICTS, find_district
+from models.districts import DISTRICTS, districts_in, find_district
 
 
 class Invalid(Told, ValueError):
@@ -94,15 +94,36 @@ _DATE_PATTERNS = (
 )
 
 
-def flexible_date(text: str, *, not_before: date | None = None, not_after: date | None = None) -> str:
-    """A date as ISO `YYYY-MM-DD` from 2025-03-01, 2025/3/1, 2025.3.1 or 2025年3月1日.
+# Days back from today, for the words people use instead of a date.
+_DAYS_AGO = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
 
-    `not_before`/`not_after` bound it inclusively; for "not in the future" pass today.
+
+def flexible_date(
+    text: str, *, today: date | None = None, not_before: date | None = None, not_after: date | None = None
+) -> str:
+    """A date as ISO `YYYY-MM-DD` from 2025-03-01, 2025/3/1, 2025.3.1 or 2025年3月1日, and, given
+    `today` (the resident's date), from 今天, 昨天 or 前天.
+
+    `not_before`/`not_after` bound it inclusively, whichever way it was written; for "not in the
+    future" pass today.
     """
     words = "".join(normalise(text).split())
+    if today is not None and words in _DAYS_AGO:
+        answer = today - timedelta(days=_DAYS_AGO[words])
+    else:
+        answer = _written_date(words, words_too=today is not None)
+    if not_before is not None and answer < not_before:
+        raise Invalid(f"日期不能早于{_cn_date(not_before)}，请核对后重新输入。")
+    if not_after is not None and answer > not_after:
+        raise Invalid(f"日期不能晚于{_cn_date(not_after)}，请核对后重新输入。")
+    return answer.isoformat()
+
+
+def _written_date(words: str, *, words_too: bool) -> date:
     match = next((m for p in _DATE_PATTERNS if (m := p.fullmatch(words))), None)
     if match is None:
-        raise Invalid("日期格式不对，请按 2025-03-01 或 2025年3月1日 的格式输入。")
+        also = "，也可以回复「今天」或「昨天」" if words_too else ""
+        raise Invalid(f"日期格式不对，请按 2025-03-01 或 2025年3月1日 的格式输入{also}。")
     year, month, day = int(match["y"]), int(match["m"]), int(match["d"])
     if year < 1900:
         raise Invalid(f"年份{year}不对，请核对后重新输入。")
@@ -111,12 +132,7 @@ def flexible_date(text: str, *, not_before: date | None = None, not_after: date 
     days_in_month = calendar.monthrange(year, month)[1]
     if not 1 <= day <= days_in_month:
         raise Invalid(f"{year}年{month}月没有{day}日（这个月只有{days_in_month}天），请核对后重新输入。")
-    answer = date(year, month, day)
-    if not_before is not None and answer < not_before:
-        raise Invalid(f"日期不能早于{_cn_date(not_before)}，请核对后重新输入。")
-    if not_after is not None and answer > not_after:
-        raise Invalid(f"日期不能晚于{_cn_date(not_after)}，请核对后重新输入。")
-    return answer.isoformat()
+    return date(year, month, day)
 
 
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -204,8 +220,15 @@ _DISTRICT_LIST = "、".join(f"{n} {d.name}" for n, d in enumerate(DISTRICTS, sta
 
 
 def district(text: str) -> str:
-    """A Shenzhen district by name, alias or number; returns the canonical name."""
+    """A Shenzhen district by name, alias or number, or named in an address (深圳市福田区福华路3号);
+    returns the canonical name. An address naming two districts is asked about, not guessed."""
     found = find_district(text)
-    if found is None:
-        raise Invalid(f"没有找到这个区。请回复区名或序号：{_DISTRICT_LIST}。")
-    return found.name
+    if found is not None:
+        return found.name
+    named = districts_in(text)
+    if len(named) == 1:
+        return named[0].name
+    if named:
+        names = "和".join(f"「{d.name}」" for d in named)
+        raise Invalid(f"您的回复里有{names}，是哪一个区？请只回复区名，如「{named[0].name}」。")
+    raise Invalid(f"没有找到这个区。请回复区名或序号：{_DISTRICT_LIST}。")

@@ -137,7 +137,13 @@ FLOW = Flow(
             depends_on=("register.username", "register.id_number"),
             show=lambda v: "已设置（不显示）",
         ),
-        Step("register.agreement", AGREEMENT, "用户协议", choices=(Choice("同意"),)),
+        # Only an explicit yes: 好的 or 嗯 may mean "I have read it", not "I agree".
+        Step(
+            "register.agreement",
+            AGREEMENT,
+            "用户协议",
+            choices=(Choice("同意", ("我同意", "同意协议", "同意用户协议", "我已阅读并同意")),),
+        ),
     ),
     submit=_create,
 )

@@ -3,16 +3,16 @@
 Questions, in order:
   kind             "入住还是搬离？"               1 入住登记 / 2 搬离登记
   -- moving in --
-  district         "所在区"                       a district by number or name
+  district         "所在区"                       a district by number or name, or an address naming one
   address          "详细地址"                     street, building and room
   house_code       "房屋编码"                     optional: 「无」 skips it
   housing_type     "住房类型"                     自有住房 / 租赁住房 / 单位宿舍 / 亲友住房 / 其他
-  move_in_on       "入住日期"                     not in the future
+  move_in_on       "入住日期"                     not in the future; 今天, 昨天 and 前天 too
   workplace        "服务处所"                     optional
   reason           "来深事由"
   emergency_phone  "紧急联系人电话"
   -- moving out --
-  move_out_on      "搬离日期"                     not in the future, not before the move-in
+  move_out_on      "搬离日期"                     not before the move-in nor in the future; 今天 etc. too
   review           确认 submits: a registration number, or the current registration ended
 """
 
@@ -31,8 +31,22 @@ from models import Account
 
 MOVE_IN, MOVE_OUT = "入住登记", "搬离登记"
 SKIP = ("无", "没有", "跳过", "不知道")
-HOUSING_TYPES = ("自有住房", "租赁住房", "单位宿舍", "亲友住房", "其他")
-REASONS = ("务工就业", "经商", "就学", "随迁家属", "投靠亲友", "其他")
+# Each choice with the everyday words residents type for it; the review shows the choice's own label.
+HOUSING_TYPES = (
+    Choice("自有住房", ("自有", "自己的房子", "自购房", "自购", "买的房", "买的房子")),
+    Choice("租赁住房", ("租赁", "租房", "租的", "租的房子", "出租屋", "出租房", "租住", "合租", "公租房")),
+    Choice("单位宿舍", ("宿舍", "员工宿舍", "公司宿舍", "工厂宿舍", "集体宿舍", "学校宿舍")),
+    Choice("亲友住房", ("亲友家", "亲戚家", "朋友家", "父母家")),
+    Choice("其他", ("其它",)),
+)
+REASONS = (
+    Choice("务工就业", ("务工", "就业", "打工", "上班", "工作")),
+    Choice("经商", ("做生意", "生意", "开店", "个体户")),
+    Choice("就学", ("上学", "读书", "念书", "求学")),
+    Choice("随迁家属", ("随迁", "家属随迁", "随迁子女")),
+    Choice("投靠亲友", ("投靠", "投亲", "投亲靠友")),
+    Choice("其他", ("其它",)),
+)
 
 
 def _moving_in(answers: Answers) -> bool:
@@ -64,11 +78,11 @@ def _house_code(text: str) -> str:
 
 
 def _move_in_on(text: str, asked: Asked) -> str:
-    return flexible_date(text, not_before=date(1950, 1, 1), not_after=asked.today)
+    return flexible_date(text, today=asked.today, not_before=date(1950, 1, 1), not_after=asked.today)
 
 
 def _move_out_on(text: str, asked: Asked) -> str:
-    return flexible_date(text, not_after=asked.today)
+    return flexible_date(text, today=asked.today, not_after=asked.today)
 
 
 async def _after_move_in(move_out_on: str, ctx: Context, answers: Answers) -> str:
@@ -128,7 +142,7 @@ FLOW = Flow(
             "residence.kind",
             "请选择要办理的登记：",
             "登记类型",
-            choices=(Choice(MOVE_IN, ("入住",)), Choice(MOVE_OUT, ("搬离",))),
+            choices=(Choice(MOVE_IN, ("入住", "搬入", "搬进")), Choice(MOVE_OUT, ("搬离", "搬出", "搬走", "退租"))),
         ),
         Step("residence.district", "住址在哪个区？请回复区名或序号。", "所在区", parse=district, when=_moving_in),
         Step(
@@ -150,12 +164,12 @@ FLOW = Flow(
             "residence.housing_type",
             "住房类型：",
             "住房类型",
-            choices=tuple(Choice(t) for t in HOUSING_TYPES),
+            choices=HOUSING_TYPES,
             when=_moving_in,
         ),
         Step(
             "residence.move_in_on",
-            "请输入入住日期（如：2025-03-01）：",
+            "请输入入住日期（如：2025-03-01；今天入住可回复「今天」）：",
             "入住日期",
             parse_in=_move_in_on,
             when=_moving_in,
@@ -168,7 +182,7 @@ FLOW = Flow(
             when=_moving_in,
             show=lambda v: v or "未填写",
         ),
-        Step("residence.reason", "来深事由：", "来深事由", choices=tuple(Choice(r) for r in REASONS), when=_moving_in),
+        Step("residence.reason", "来深事由：", "来深事由", choices=REASONS, when=_moving_in),
         Step(
             "residence.emergency_phone",
             "请输入紧急联系人的手机号码：",
@@ -178,7 +192,7 @@ FLOW = Flow(
         ),
         Step(
             "residence.move_out_on",
-            "请输入搬离日期（如：2025-03-01）：",
+            "请输入搬离日期（如：2025-03-01；今天搬离可回复「今天」）：",
             "搬离日期",
             parse_in=_move_out_on,
             check=_after_move_in,

@@ -7,6 +7,7 @@ have no such entry, so theirs approximate the 管委会 seats (葵涌街道; 鹅
 That is close enough to rank acceptance points by distance from a district, nothing finer.
 """
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -57,3 +58,26 @@ def find_district(text: str) -> District | None:
         number = int(words)
         return DISTRICTS[number - 1] if 1 <= number <= len(DISTRICTS) else None
     return _BY_KEY.get(_key(words)) if words else None
+
+
+# Addresses are written 省 市 区 街道 路, so the district right after 深圳市 is the address's own.
+# Without that, a name written with 区 (南山区, 龙华新区) counts before a bare one (南山), and a bare
+# name that begins a road's name is not read as a district: 宝安南路 is in 罗湖区. (街道 is no
+# road: 福田街道 is in 福田区.)
+_KEYS = "|".join(re.escape(key) for key in sorted(_BY_KEY, key=len, reverse=True))  # 龙华新 before 龙华
+_WITH_QU = re.compile(f"(?:{_KEYS})区")
+_BARE = re.compile(f"(?:{_KEYS})(?![东南西北中一二三四五六七八九十]?(?:路|大道|大街|街(?!道)|巷))")
+_CITY = re.compile(r"(?:广东省?)?深圳市?")
+
+
+def districts_in(text: str) -> tuple[District, ...]:
+    """The districts an address names, in the order it names them: one when the address is
+    clear (深圳市福田区福华路3号), several when it names more than one, none when it names none."""
+    words = "".join(unicodedata.normalize("NFKC", text).split())
+    city = _CITY.match(words)
+    if city and (own := _WITH_QU.match(words, city.end())):
+        return (_BY_KEY[_key(own.group())],)
+    mentions = [_key(m.group()) for m in _WITH_QU.finditer(words)]
+    if not mentions:
+        mentions = [m.group() for m in _BARE.finditer(words)]
+    return tuple(dict.fromkeys(_BY_KEY[key] for key in mentions))

@@ -154,6 +154,20 @@ async def test_a_flow_changed_by_a_redeploy_restarts_politely(start_bot, setting
     assert "从头开始" in reply and "居住地址有变化吗" in reply
 
 
+async def test_acceptance_points_for_a_full_address_say_which_district_they_took(resident):
+    await resident.send_text("受理点")
+    reply = await resident.send_text("深圳市福田区福华路3号")
+    assert "按「福田区」查询：" in reply and "离福田区中心最近的3个受理点" in reply
+
+
+async def test_acceptance_points_for_an_address_naming_two_districts_ask_which(resident):
+    await resident.send_text("受理点")
+    reply = await resident.send_text("南山区或者福田区")
+    assert "您的回复里有「南山区」和「福田区」，是哪一个区" in reply and "请发送您的位置" in reply
+    reply = await resident.send_text("福田")
+    assert "离福田区中心最近的3个受理点" in reply and "按「福田区」查询" not in reply
+
+
 async def test_menu_number_starts_that_flow(resident):
     assert "居住地址有变化吗" in await resident.send_text("1")
 

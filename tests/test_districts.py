@@ -2,7 +2,7 @@ import dataclasses
 
 import pytest
 
-from models.districts import DISTRICTS, District, find_district
+from models.districts import DISTRICTS, District, districts_in, find_district
 
 
 def test_districts_are_the_eleven_in_menu_order():
@@ -87,3 +87,39 @@ def test_find_district_finds_nothing(text):
 )
 def test_every_alias_finds_its_own_district(alias, district):
     assert find_district(alias) is district
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("深圳市福田区福华路3号", ["福田区"]),
+        ("福田区福华路", ["福田区"]),
+        ("广东省深圳市南山区粤海街道科苑路15号1栋1201", ["南山区"]),
+        ("广东深圳宝安区新安街道", ["宝安区"]),
+        ("深圳市 龙岗区 布吉街道", ["龙岗区"]),
+        ("我住在盐田区沙头角", ["盐田区"]),
+        ("深圳市龙华新区大浪街道", ["龙华区"]),
+        ("大鹏新区葵涌街道", ["大鹏新区"]),
+        ("深汕特别合作区鹅埠镇", ["深汕特别合作区"]),
+        ("福田福华路3号", ["福田区"]),
+        # The same district named twice is one district: 福田街道 is in 福田区.
+        ("福田区福田街道福华路", ["福田区"]),
+        # A name with 区 beats a bare one; a bare one that starts a road's name is no district.
+        ("深圳市罗湖区宝安南路1号", ["罗湖区"]),
+        ("罗湖宝安南路1号", ["罗湖区"]),
+        ("龙岗区坪山街道", ["龙岗区"]),
+        ("宝安南路1号", []),
+        ("南山大道1088号", []),
+        ("宝安大街5号", []),
+        # Right after 深圳市 is the address's own district, whatever else it mentions.
+        ("深圳市南山区科苑路（原宝安区）", ["南山区"]),
+        # Otherwise two districts are two, in the order named.
+        ("南山区或者福田区", ["南山区", "福田区"]),
+        ("福田南山", ["福田区", "南山区"]),
+        ("科苑路15号", []),
+        ("广州市天河区", []),
+        ("", []),
+    ],
+)
+def test_districts_in_an_address(address, expected):
+    assert [d.name for d in districts_in(address)] == expected

@@ -147,6 +147,55 @@ def test_flexible_date_refuses_naming_the_problem(text, problem):
     assert problem in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("今天", "2025-06-01"),
+        ("今日", "2025-06-01"),
+        (" 今天 ", "2025-06-01"),
+        ("昨天", "2025-05-31"),
+        ("昨日", "2025-05-31"),
+        ("前天", "2025-05-30"),
+        ("2025-03-01", "2025-03-01"),
+    ],
+)
+def test_flexible_date_given_today_accepts_the_words_for_recent_days(text, expected):
+    assert flexible_date(text, today=TODAY) == expected
+
+
+def test_flexible_date_words_cross_month_and_year_ends():
+    assert flexible_date("昨天", today=date(2025, 3, 1)) == "2025-02-28"
+    assert flexible_date("前天", today=date(2026, 1, 1)) == "2025-12-30"
+
+
+@pytest.mark.parametrize(
+    ("text", "bounds", "problem"),
+    [
+        ("昨天", {"not_before": TODAY}, "日期不能早于2025年6月1日"),
+        ("前天", {"not_before": date(2025, 5, 31)}, "日期不能早于2025年5月31日"),
+        ("今天", {"not_after": date(2025, 5, 31)}, "日期不能晚于2025年5月31日"),
+    ],
+)
+def test_flexible_date_bounds_apply_to_the_words_too(text, bounds, problem):
+    with pytest.raises(Invalid) as caught:
+        flexible_date(text, today=TODAY, **bounds)
+    assert problem in caught.value.message
+
+
+@pytest.mark.parametrize("text", ["明天", "大前天", "今天下午", "today"])
+def test_flexible_date_given_today_refuses_other_words_and_says_which_it_takes(text):
+    with pytest.raises(Invalid) as caught:
+        flexible_date(text, today=TODAY)
+    assert "日期格式不对" in caught.value.message and "也可以回复「今天」或「昨天」" in caught.value.message
+
+
+def test_flexible_date_without_today_takes_no_words():
+    # Imported files have no "today" to read 今天 against.
+    with pytest.raises(Invalid) as caught:
+        flexible_date("今天", not_after=TODAY)
+    assert "日期格式不对" in caught.value.message and "今天" not in caught.value.message
+
+
 @pytest.mark.parametrize(("text", "expected"), [("2025-06-01", "2025-06-01"), ("2020-01-01", "2020-01-01")])
 def test_flexible_date_accepts_up_to_not_after(text, expected):
     assert flexible_date(text, not_after=TODAY) == expected
@@ -246,7 +295,32 @@ def test_district_returns_the_canonical_name(text, expected):
     assert district(text) == expected
 
 
-@pytest.mark.parametrize("text", ["东莞", "0", "12", ""])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("深圳市福田区福华路3号", "福田区"),
+        ("福田区福华路", "福田区"),
+        ("广东省深圳市南山区粤海街道科苑路15号", "南山区"),
+        ("深圳市罗湖区宝安南路1号", "罗湖区"),
+        ("宝安区福永街道", "宝安区"),
+        ("深圳市龙华新区大浪街道", "龙华区"),
+    ],
+)
+def test_district_takes_the_district_an_address_names(text, expected):
+    assert district(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [("南山区或者福田区", "「南山区」和「福田区」"), ("福田南山", "「福田区」和「南山区」")],
+)
+def test_district_asks_which_when_an_address_names_two(text, named):
+    with pytest.raises(Invalid) as caught:
+        district(text)
+    assert f"您的回复里有{named}，是哪一个区" in caught.value.message
+
+
+@pytest.mark.parametrize("text", ["东莞", "0", "12", "", "宝安南路1号", "广州市天河区"])
 def test_district_refusal_lists_every_accepted_name(text):
     with pytest.raises(Invalid) as caught:
         district(text)

@@ -17,9 +17,11 @@ def today() -> date:
     return datetime.now(SHENZHEN).date()
 
 
-async def declare_move_in(resident, move_in_on: str = "2025-03-01") -> str:
+async def declare_move_in(
+    resident, move_in_on: str = "2025-03-01", *, district: str = "南山", housing_type: str = "租赁住房"
+) -> str:
     await resident.send_text("居住登记")
-    for answer in ("1", "南山", "粤海街道科苑路15号1栋1201", "无", "租赁住房", move_in_on, "无", "务工就业"):
+    for answer in ("1", district, "粤海街道科苑路15号1栋1201", "无", housing_type, move_in_on, "无", "务工就业"):
         await resident.send_text(answer)
     return await resident.send_text("13900139000")
 
@@ -37,6 +39,26 @@ async def test_move_in_is_reviewed_and_gets_a_registration_number(resident):
     registration = await ResidenceRegistration.get(person=person(ID))
     assert registration.declared_on == today() and registration.move_in_on == date(2025, 3, 1)
     assert registration.number in reply
+
+
+async def test_a_move_in_date_answered_today_is_todays_date(resident):
+    await verified_account(resident.openid, ID)
+    review = await declare_move_in(resident, move_in_on="今天")
+    assert f"6. 入住日期：{today().isoformat()}" in review
+    assert "居住登记成功" in await resident.send_text("确认")
+    assert (await ResidenceRegistration.get(person=person(ID))).move_in_on == today()
+
+
+async def test_a_housing_type_in_everyday_words_is_kept_as_its_choice(resident):
+    await verified_account(resident.openid, ID)
+    review = await declare_move_in(resident, housing_type="租房")
+    assert "5. 住房类型：租赁住房" in review
+
+
+async def test_a_district_answered_with_a_full_address_keeps_its_district(resident):
+    await verified_account(resident.openid, ID)
+    review = await declare_move_in(resident, district="广东省深圳市南山区粤海街道科苑路15号")
+    assert "2. 所在区：南山区" in review
 
 
 async def test_a_future_move_in_date_is_refused(resident):
