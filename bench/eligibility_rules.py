@@ -13,9 +13,9 @@ import sys
 import time
 from datetime import date, timedelta
 
-from bot.config import RulesConfig
 from models.eligibility import PersonRecords, Span, assess
 from models.records import month_index
+from models.rules import Rules
 
 AS_OF = date(2025, 6, 15)
 
@@ -39,7 +39,7 @@ def ten_years(unpaid_every: int | None) -> PersonRecords:
     )
 
 
-def measure(records: PersonRecords, rules: RulesConfig, runs: int) -> tuple[float, float]:
+def measure(records: PersonRecords, rules: Rules, runs: int) -> tuple[float, float]:
     for _ in range(runs // 10):  # warm-up
         assess(records, rules, AS_OF)
     timings = []
@@ -53,7 +53,7 @@ def measure(records: PersonRecords, rules: RulesConfig, runs: int) -> tuple[floa
 
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    rules = RulesConfig()
+    rules = Rules()
     residents = {
         "eligible (every month paid)": ten_years(unpaid_every=None),
         "not yet (every 3rd month unpaid)": ten_years(unpaid_every=3),

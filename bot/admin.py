@@ -9,38 +9,42 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from aiohttp import web
 
-from bot.config import Settings
-from bot.services.units import UnitError, create_unit_account
+from bot.config import AdminConfig
+from bot.services.units import NewUnitAccount, UnitError, Units
+from conversations import parsers
 
 log = logging.getLogger(__name__)
 
-SETTINGS = web.AppKey("admin_settings", Settings)
+CONFIG = web.AppKey("admin_config", AdminConfig)
+# Set on the bot's app when it starts (bot/app.py), with the other services.
+UNITS = web.AppKey("units", Units)
 
 _UNIT_FIELDS = {"name", "uscc", "username", "phone"}
 _UNIT_OPTIONAL = {"contact_name"}
+_NAME_MAX = 100  # Unit.name
+_CONTACT_MAX = 50  # Account.name
 
 # Chinese as itself, so an operator reading the response with curl can read the messages.
 _json_response = partial(web.json_response, dumps=partial(json.dumps, ensure_ascii=False))
 
 
-def setup_admin(app: web.Application) -> None:
-    """Mount the admin API at /admin/api on the bot's app (after its services are set)."""
-    from bot.app import SERVICES  # here, not at the top: bot.app imports this module
-
+def setup_admin(app: web.Application, config: AdminConfig) -> None:
+    """Mount the admin API at /admin/api on the bot's app."""
     admin = web.Application(middlewares=[_bearer_auth])
-    admin[SETTINGS] = app[SERVICES].settings
+    admin[CONFIG] = config
     admin.router.add_post("/units", create_unit)
     app.add_subapp("/admin/api", admin)
 
 
 @web.middleware
 async def _bearer_auth(request: web.Request, handler: Any) -> web.StreamResponse:
-    expected = request.config_dict[SETTINGS].admin.token
+    expected = request.config_dict[CONFIG].token
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     # compare_digest: the time taken must not tell how much of a guess was right.
     if not (
@@ -73,7 +77,7 @@ async def create_unit(request: web.Request) -> web.Response:
     if not isinstance(body.get("contact_name", ""), str | None):
         return _bad_request("contact_name: must be a string / 应为文字")
     try:
-        account, password = await create_unit_account(**body)
+        account, password = await request.config_dict[UNITS].open_account(unit_form(**body))
     except UnitError as exc:
         return _bad_request(exc.message)
     unit = account.unit
@@ -91,3 +95,28 @@ async def create_unit(request: web.Request) -> web.Response:
 
 def _bad_request(message: str) -> web.Response:
     return _json_response({"error": message}, status=400)
+
+
+def unit_form(*, name: str, uscc: str, username: str, phone: str, contact_name: str | None = None) -> NewUnitAccount:
+    """An operator's entries for a unit account (admin API or `residence-bot unit create`), checked;
+    UnitError names the first wrong field and says why. The contact is the unit, when its name fits."""
+    unit_name = _field("name", parsers.non_empty, name, max_len=_NAME_MAX)
+    code = _field("uscc", parsers.uscc, uscc)
+    mobile = _field("phone", parsers.cn_mobile, phone)
+    username = _field("username", parsers.username, username)
+    if contact_name is not None:
+        contact = _field("contact_name", parsers.non_empty, contact_name, max_len=_CONTACT_MAX)
+    elif len(unit_name) <= _CONTACT_MAX:
+        contact = unit_name
+    else:
+        raise UnitError(
+            f"contact_name: required for a unit name over {_CONTACT_MAX} characters / 单位名称较长，请填写联系人姓名"
+        )
+    return NewUnitAccount(name=unit_name, uscc=code, username=username, phone=mobile, contact_name=contact)
+
+
+def _field(field: str, parse: Callable[..., str], text: str, **kwargs: int) -> str:
+    try:
+        return parse(text, **kwargs)
+    except parsers.Invalid as exc:
+        raise UnitError(f"{field}: {exc.message}") from None

@@ -1,4 +1,4 @@
-"""The aiohttp application: callback, health, metrics. Resources live on the app, not in globals."""
+"""The app factory: callback, health, metrics, admin API. Resources live on the app, not in globals."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from bot.admin import setup_admin
+from bot.admin import UNITS, setup_admin
 from bot.config import Settings
 from bot.db import Database
 from bot.dispatch import Dispatcher
@@ -27,9 +27,14 @@ from handlers.router import Router
 
 log = logging.getLogger(__name__)
 
+SETTINGS = web.AppKey("settings", Settings)
+METRICS = web.AppKey("metrics", Metrics)
+DATABASE = web.AppKey("database", Database)
+STORE = web.AppKey("store", StateStore)
+CALLBACK = web.AppKey("callback", Callback)
+# Set when the app starts: the services need the HTTP session, which lives as long as the app runs.
 SERVICES = web.AppKey("services", Services)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
-CALLBACK = web.AppKey("callback", Callback)
 
 
 def create_app(
@@ -46,27 +51,30 @@ def create_app(
     store = store or open_store(settings)
     manage_db = database is None
     database = database or Database(settings.database.url)
-    services = Services(settings=settings, database=database, store=store, metrics=metrics)
-    engine = Engine(flows, timedelta(minutes=settings.state.idle_timeout_minutes))
-    dispatcher = Dispatcher(
-        store=store,
-        router=Router(engine),
-        metrics=metrics,
-        budget_s=settings.server.reply_budget_s,
-        idle_timeout_s=settings.state.idle_timeout_minutes * 60,
-        services=services,
-    )
-    app[SERVICES] = services
-    app[DISPATCHER] = dispatcher
+    router = Router(Engine(flows, timedelta(minutes=settings.state.idle_timeout_minutes)))
+    app[SETTINGS] = settings
+    app[METRICS] = metrics
+    app[DATABASE] = database
+    app[STORE] = store
     app[CALLBACK] = Callback(settings.wechat)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         if manage_db:
             await database.open()
         async with aiohttp.ClientSession() as session:
-            services.connect(session)
-            if services.api is not None:
-                dispatcher.send_late = _late_sender(services.api, metrics)
+            services = Services.build(settings, store, session)
+            dispatcher = Dispatcher(
+                store=store,
+                router=router,
+                metrics=metrics,
+                services=services,
+                budget_s=settings.server.reply_budget_s,
+                idle_timeout_s=settings.state.idle_timeout_minutes * 60,
+                send_late=_late_sender(services.wechat, metrics) if services.wechat else None,
+            )
+            app[SERVICES] = services
+            app[DISPATCHER] = dispatcher
+            app[UNITS] = services.units  # for the admin API
             if manage_db:  # the process's own app (serve), not one of many in a test run
                 # What start-up built lives as long as the process: frozen, it is out of the
                 # collector's full passes, which otherwise stall every reply in flight for tens of ms.
@@ -87,7 +95,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)
-    setup_admin(app)
+    setup_admin(app, settings.admin)
     return app
 
 
@@ -107,27 +115,27 @@ async def verify_url(request: web.Request) -> web.Response:
     try:
         echostr = request.app[CALLBACK].verify_url(request.query)
     except Rejected as exc:
-        request.app[SERVICES].metrics.rejected.labels(str(exc.status)).inc()
+        request.app[METRICS].rejected.labels(str(exc.status)).inc()
         return web.Response(status=exc.status, text=exc.reason)
     return web.Response(text=echostr)
 
 
 async def callback(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    limit = services.settings.server.max_body_bytes
+    metrics = request.app[METRICS]
+    limit = request.app[SETTINGS].server.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
-        services.metrics.rejected.labels("413").inc()
+        metrics.rejected.labels("413").inc()
         return web.Response(status=413, text="body too large")
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        services.metrics.rejected.labels("413").inc()
+        metrics.rejected.labels("413").inc()
         return web.Response(status=413, text="body too large")
     protocol = request.app[CALLBACK]
     try:
         decoded = protocol.decode(request.query, body)
     except Rejected as exc:
-        services.metrics.rejected.labels(str(exc.status)).inc()
+        metrics.rejected.labels(str(exc.status)).inc()
         return web.Response(status=exc.status, text=exc.reason)
     reply_xml = await request.app[DISPATCHER].deliver(decoded.incoming)
     if not reply_xml:
@@ -140,12 +148,11 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    checks = {"database": await services.database.ping(), "state": await services.store.ping()}
+    checks = {"database": await request.app[DATABASE].ping(), "state": await request.app[STORE].ping()}
     status = 200 if all(checks.values()) else 503
     return web.json_response({"ready": status == 200, "checks": checks}, status=status)
 
 
 async def metrics_view(request: web.Request) -> web.Response:
-    body = generate_latest(request.app[SERVICES].metrics.registry)
+    body = generate_latest(request.app[METRICS].registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

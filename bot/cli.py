@@ -238,7 +238,7 @@ def _import_records(settings: Settings, args: argparse.Namespace) -> int:
     from bot import db
     from bot.imports import KINDS, FileRefused, Report, import_file
     from bot.services.security import FieldCipher
-    from conversations.flow import SHENZHEN
+    from models.rules import SHENZHEN
 
     async def run() -> Report:
         async with db.Database(settings.database.url):
@@ -274,14 +274,19 @@ def _import_records(settings: Settings, args: argparse.Namespace) -> int:
 
 def _unit_create(settings: Settings, args: argparse.Namespace) -> int:
     from bot import db
-    from bot.services.units import UnitError, create_unit_account
+    from bot.admin import unit_form
+    from bot.services.accounts import Accounts
+    from bot.services.units import UnitError, Units
     from models.account import Account
 
+    units = Units(Accounts(settings.accounts))
+
     async def run() -> tuple[Account, str]:
+        new = unit_form(
+            name=args.name, uscc=args.uscc, username=args.username, phone=args.phone, contact_name=args.contact
+        )
         async with db.Database(settings.database.url):
-            return await create_unit_account(
-                name=args.name, uscc=args.uscc, username=args.username, phone=args.phone, contact_name=args.contact
-            )
+            return await units.open_account(new)
 
     try:
         account, password = asyncio.run(run())
@@ -301,7 +306,7 @@ def _demo_data(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot import db
     from bot.dev.demo import PASSWORD, load_demo
-    from conversations.flow import SHENZHEN
+    from models.rules import SHENZHEN
 
     if settings.app.environment == "production":
         print("demo-data: refused in production (app.environment)", file=sys.stderr)

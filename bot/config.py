@@ -18,11 +18,15 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from models.rules import EndorsementConvention, Rules
+
 DEFAULT_PATH = Path("config.yaml")
 # The key config.yaml ships with, for development only.
 DEVELOPMENT_FIELD_KEY = "ZGV2ZWxvcG1lbnQta2V5LS1ub3QtZm9yLXByb2QhISE="
 # The AppSecret of `residence-bot dev-wechat`, the local stand-in for WeChat's servers.
 DEV_APP_SECRET = "devsecret0not0for0production0000"
+# The rules' defaults, defined once in models/rules.py.
+_RULES = Rules()
 
 
 class ConfigError(Exception):
@@ -164,27 +168,21 @@ class SecurityConfig(Section):
 
 
 class RulesConfig(Section):
-    """The Regulation's thresholds and the day-counting readings RULES.md marks unconfirmed."""
+    """config.yaml's `rules:`, checked: the fields of models/rules.py `Rules`, where each is explained."""
 
-    # Art. 19 route A: continuous residence registration, counted from the declaration date.
-    registration_months: int = Field(12, ge=1)
-    # A move-in registered within this many days of the last move-out keeps registration continuous.
-    registration_gap_days: int = Field(30, ge=0)
-    social_insurance_consecutive_months: int = Field(12, ge=1)
-    social_insurance_cumulative_months: int = Field(18, ge=1)
-    social_insurance_lookback_months: int = Field(24, ge=1)
-    # [U] whether the application month's contribution counts toward the months.
-    current_month_counts: bool = False
-    # [U] Civil Code Art. 201: the start day is not counted, so "12 months from 2024-04-01" are
-    # complete at the end of 2025-04-01 and the condition is met from 2025-04-02. False: met on 04-01.
-    period_met_day_after: bool = True
-    # Art. 23: endorse within this many days before each full year from the issue date.
-    endorsement_window_days: int = Field(60, ge=1)
-    # [U] civil_code: window A_n-59 … A_n, suspended from A_n+1 (Civil Code Arts. 201-202);
-    # day_before: window A_n-60 … A_n-1, suspended from A_n (other cities' practice).
-    endorsement_convention: Literal["civil_code", "day_before"] = "civil_code"
-    # Suspended this many calendar years in a row → cancelled.
-    cancellation_years: int = Field(2, ge=1)
+    registration_months: int = Field(_RULES.registration_months, ge=1)
+    registration_gap_days: int = Field(_RULES.registration_gap_days, ge=0)
+    social_insurance_consecutive_months: int = Field(_RULES.social_insurance_consecutive_months, ge=1)
+    social_insurance_cumulative_months: int = Field(_RULES.social_insurance_cumulative_months, ge=1)
+    social_insurance_lookback_months: int = Field(_RULES.social_insurance_lookback_months, ge=1)
+    current_month_counts: bool = _RULES.current_month_counts
+    period_met_day_after: bool = _RULES.period_met_day_after
+    endorsement_window_days: int = Field(_RULES.endorsement_window_days, ge=1)
+    endorsement_convention: EndorsementConvention = _RULES.endorsement_convention
+    cancellation_years: int = Field(_RULES.cancellation_years, ge=1)
+
+    def as_rules(self) -> Rules:
+        return Rules(**self.model_dump())
 
 
 class DataConfig(Section):

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from redis.exceptions import RedisError
 
 from bot.metrics import Metrics
+from bot.services import Services
 from bot.state import LockTimeout, StateStore, Turn
 from bot.wechat.message import Incoming
 from bot.wechat.reply import NewsReply, Reply, render
@@ -36,9 +37,9 @@ class Dispatcher:
         store: StateStore,
         router: Router,
         metrics: Metrics,
+        services: Services,
         budget_s: float,
         idle_timeout_s: float,
-        services: object = None,
         send_late: Callable[[str, str], Awaitable[object]] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:

@@ -1,1 +1,1 @@
-"""The flow engine and one module per flow."""
+"""The flow engine, one module per flow, and keys.py: the menu keys and the global commands."""

@@ -36,7 +36,7 @@ def _show(where: dict[str, object]) -> str:
 
 async def _lookup(ctx: Context, answers: Answers) -> Finished:
     where = answers["points.where"]
-    points = await ctx.services.points.all()
+    points = await ctx.services.acceptance_points.all()
     if not points:
         return Finished("受理点名单暂未导入，请稍后再试，或拨打12345咨询。")
     if "district" in where:
@@ -48,7 +48,7 @@ async def _lookup(ctx: Context, answers: Answers) -> Finished:
     lines = [f"离{origin}最近的{min(SHOWN, len(points))}个受理点："]
     if where.get("from_address"):
         lines.insert(0, f"按「{where['district']}」查询：")
-    for i, (p, km) in enumerate(ctx.services.points.nearest(lat, lng, SHOWN), 1):
+    for i, (p, km) in enumerate(ctx.services.acceptance_points.nearest(lat, lng, SHOWN), 1):
         lines.append(f"\n{i}. {p.name}（{_distance(km)}）\n地址：{p.address}\n办公时间：{p.hours}\n电话：{p.phone}")
     lines.append("\n办理时请带上身份证。回复「菜单」查看其他事项。")
     return Finished("\n".join(lines))

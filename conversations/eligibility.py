@@ -6,8 +6,6 @@ earliest date for what is missing, and the next step.
 
 from __future__ import annotations
 
-from bot.services import residence
-from bot.services.accounts import bound_account
 from conversations.flow import Answers, Context, Finished, Flow
 from conversations.keys import MenuKey
 from conversations.requirements import realname_verified
@@ -21,10 +19,10 @@ ROUTE_NAMES = {
 
 
 async def _answer(ctx: Context, answers: Answers) -> Finished:
-    account = await bound_account(ctx.openid)
+    account = await ctx.services.accounts.bound_account(ctx.openid)
     assert account is not None and account.id_number_hash is not None  # the requirement checked it
-    records = await residence.person_records(account.id_number_hash)
-    return Finished(render(assess(records, ctx.services.settings.rules, ctx.today), ctx))
+    records = await ctx.services.residence.person_records(account.id_number_hash)
+    return Finished(render(assess(records, ctx.services.rules, ctx.today), ctx))
 
 
 def render(assessment: Assessment, ctx: Context) -> str:

@@ -12,9 +12,7 @@ Then the account is bound to this WeChat user; a WeChat user it was bound to bef
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from bot.services import accounts
 from bot.services.security import hash_password
 from bot.wechat.api import WeChatAPIError
 from conversations.flow import Answers, Choice, Context, Finished, Flow, Step
@@ -33,15 +31,12 @@ SIGNED_OUT_ELSEWHERE = (
 
 
 async def _check_password(password: str, ctx: Context, answers: Answers) -> dict[str, object]:
-    config = ctx.services.settings.accounts
-    login = await accounts.check_password(
+    login = await ctx.services.accounts.check_password(
         username=answers["login.username"],
         password=password,
         kind=KINDS[answers["login.kind"]],
         openid=ctx.openid,
         now=ctx.now,
-        max_wrong=config.max_wrong_passwords,
-        lockout=timedelta(minutes=config.lockout_minutes),
     )
     if not login.trusted:
         await send_code(ctx, login.phone, PURPOSE)
@@ -73,7 +68,7 @@ async def _hash_new_password(password: str, ctx: Context, answers: Answers) -> s
 
 async def _bind(ctx: Context, answers: Answers) -> Finished:
     checked = answers["login.password"]
-    previous = await accounts.bind(
+    previous = await ctx.services.accounts.bind(
         checked["account_id"], ctx.openid, new_password_hash=answers.get("login.new_password")
     )
     if previous is not None:
@@ -84,7 +79,7 @@ async def _bind(ctx: Context, answers: Answers) -> Finished:
 
 
 async def _tell_signed_out(ctx: Context, openid: str) -> None:
-    api = ctx.services.api
+    api = ctx.services.wechat
     if api is None:
         log.warning("no WeChat API configured: the WeChat user signed out elsewhere was not told")
         return

@@ -176,7 +176,7 @@ def person_name(text: str) -> str:
     return name
 
 
-# Typed at the username question, these would be read as commands (handlers/keys.py Command).
+# Typed at the username question, these would be read as commands (conversations/keys.py Command).
 RESERVED_USERNAMES = frozenset({"menu", "help"})
 
 

@@ -5,26 +5,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.config import RulesConfig
-from bot.services import residence
-from bot.services.accounts import bound_account
 from conversations.flow import Answers, Context, Finished, Flow
 from conversations.keys import MenuKey
 from conversations.requirements import bound
 from models import AccountKind, Permit, ResidenceRegistration
 from models.permit_cycle import PermitStatus, permit_status
+from models.rules import Rules
 
 SHOWN = 6  # a reply has room for about this many registrations (WeChat cuts text at 2048 bytes)
 
 
 async def _show(ctx: Context, answers: Answers) -> Finished:
-    account = await bound_account(ctx.openid)
+    account = await ctx.services.accounts.bound_account(ctx.openid)
     if account is None or account.kind is not AccountKind.PERSONAL or account.id_number_hash is None:
         return Finished("单位账号的办理进度请在代办业务中查看。回复「菜单」查看可办理的业务。")
     person = account.id_number_hash
     permits = await Permit.filter(person=person).order_by("-issued_on")
-    rows = await residence.registrations(person)
-    rules = ctx.services.settings.rules
+    rows = await ctx.services.residence.registrations(person)
+    rules = ctx.services.rules
     parts = [_permit(p, permit_status(p.issued_on, p.last_endorsed_on, ctx.today, rules), rules) for p in permits]
     parts.append(_registrations(rows) if rows else "您还没有居住登记记录。回复「居住登记」申报居住登记。")
     if not permits:
@@ -32,7 +30,7 @@ async def _show(ctx: Context, answers: Answers) -> Finished:
     return Finished("\n\n".join(parts))
 
 
-def _permit(permit: Permit, status: PermitStatus, rules: RulesConfig) -> str:
+def _permit(permit: Permit, status: PermitStatus, rules: Rules) -> str:
     head = f"居住证 {permit.permit_no}（{permit.issued_on.isoformat()}签发）"
     if status.state == "active":
         return (

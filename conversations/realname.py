@@ -9,8 +9,6 @@ Then the configured provider decides; the account records when and how it was ve
 
 from __future__ import annotations
 
-from bot.services import accounts
-from bot.services.realname import fetch_id_photo
 from conversations.flow import Answers, Asked, Context, Finished, Flow, Image, Step
 from conversations.keys import MenuKey
 from conversations.parsers import Invalid, person_name, resident_id
@@ -21,7 +19,7 @@ async def _not_yet_verified(ctx: Context) -> str | None:
     missing = await bound_personal(ctx)
     if missing:
         return missing
-    account = await accounts.bound_account(ctx.openid)
+    account = await ctx.services.accounts.bound_account(ctx.openid)
     if account is not None and account.realname_verified:
         return "您的账号已经完成实名认证，无需再次认证。回复「菜单」查看可办理的业务。"
     return None
@@ -40,9 +38,9 @@ def _id_number(text: str, asked: Asked) -> str:
 
 async def _same_id(number: str, ctx: Context, answers: Answers) -> str:
     account = await _account(ctx)
-    if ctx.services.cipher.lookup_hash(number) != account.id_number_hash:
+    if ctx.services.security.lookup_hash(number) != account.id_number_hash:
         raise Invalid("身份证号码与账号登记的不一致，请核对后重新输入。")
-    return ctx.services.cipher.protect_id(number).masked  # only the masked form stays in the conversation
+    return ctx.services.security.protect_id(number).masked  # only the masked form stays in the conversation
 
 
 def _photo(image: Image) -> str:
@@ -50,30 +48,24 @@ def _photo(image: Image) -> str:
 
 
 async def _fetch_photo(media_id: str, ctx: Context, answers: Answers) -> dict[str, str]:
-    api = ctx.services.api
-    if api is None:
-        raise Invalid("暂时无法接收照片（未配置微信接口），请稍后再试或到受理点办理。")
     account = await _account(ctx)
-    data, content_type = await fetch_id_photo(api, media_id)
-    path = await ctx.services.photos.save(account.id, data, content_type)
-    return {"path": path}
+    return {"path": await ctx.services.realname.keep_photo(account.id, media_id)}
 
 
 async def _verify(ctx: Context, answers: Answers) -> Finished:
     account = await _account(ctx)
-    photo = await ctx.services.photos.read(answers["realname.photo"]["path"])
-    id_number = ctx.services.cipher.decrypt(account.id_number_enc)
-    result = await ctx.services.realname.verify(account.name, id_number, photo)
+    id_number = ctx.services.security.decrypt(account.id_number_enc)
+    result = await ctx.services.realname.verify(account.name, id_number, answers["realname.photo"]["path"])
     if not result.verified:
         return Finished(f"实名认证未通过：{result.reason}\n请回复「实名认证」重新认证，或带身份证到受理点办理。")
-    await accounts.record_realname(
+    await ctx.services.accounts.record_realname(
         account.id, method=result.method, photo=answers["realname.photo"]["path"], now=ctx.now
     )
     return Finished("实名认证已通过！现在可以办理居住登记、查询办证资格了：回复「菜单」查看。")
 
 
 async def _account(ctx: Context):
-    account = await accounts.bound_account(ctx.openid)
+    account = await ctx.services.accounts.bound_account(ctx.openid)
     if account is None:  # unbound meanwhile (退出 from another turn is serialised, but a new login elsewhere is not)
         raise Invalid("本微信已不再绑定账号，请回复「登录」后重新认证。")
     return account

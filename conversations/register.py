@@ -15,7 +15,6 @@ The ID number is kept encrypted and the password only as its hash, in the conver
 
 from __future__ import annotations
 
-from bot.services import accounts
 from bot.services.security import ProtectedId, hash_password
 from conversations.flow import Answers, Asked, Choice, Context, Finished, Flow, Step
 from conversations.keys import MenuKey
@@ -43,8 +42,8 @@ def _id_number(text: str, asked: Asked) -> str:
 
 
 async def _protect_id(number: str, ctx: Context, answers: Answers) -> dict[str, str]:
-    protected = ctx.services.cipher.protect_id(number)
-    if await accounts.id_number_registered(protected.lookup_hash):
+    protected = ctx.services.security.protect_id(number)
+    if await ctx.services.accounts.id_number_registered(protected.lookup_hash):
         raise Invalid(
             "这个身份证号码已经注册过账号。请回复「登录」登录；"
             "如果忘记了用户名或密码，请带身份证到受理点找回（回复「受理点」查询地址）。"
@@ -62,20 +61,20 @@ async def _verify_code(code: str, ctx: Context, answers: Answers) -> bool:
 
 
 async def _free_username(name: str, ctx: Context, answers: Answers) -> str:
-    if await accounts.username_taken(name):
+    if await ctx.services.accounts.username_taken(name):
         raise Invalid(f"用户名{name}已被使用，请换一个。")
     return name
 
 
 async def _hash_password(password: str, ctx: Context, answers: Answers) -> str:
-    id_number = ctx.services.cipher.decrypt(answers["register.id_number"]["encrypted"])
+    id_number = ctx.services.security.decrypt(answers["register.id_number"]["encrypted"])
     new_password(password, username=answers["register.username"], id_number=id_number)
     return await hash_password(password)
 
 
 async def _create(ctx: Context, answers: Answers) -> Finished:
     id_number = answers["register.id_number"]
-    account = await accounts.register_personal(
+    account = await ctx.services.accounts.register_personal(
         openid=ctx.openid,
         name=answers["register.name"],
         id_number=ProtectedId(id_number["encrypted"], id_number["lookup_hash"], id_number["masked"]),

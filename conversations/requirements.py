@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.services.accounts import bound_account
 from conversations.flow import Context
 from models import AccountKind
 
@@ -13,18 +12,18 @@ NOT_REALNAME = "这项业务需要先完成实名认证：请回复「实名认�
 
 
 async def bound(ctx: Context) -> str | None:
-    return None if await bound_account(ctx.openid) else NOT_BOUND
+    return None if await ctx.services.accounts.bound_account(ctx.openid) else NOT_BOUND
 
 
 async def bound_personal(ctx: Context) -> str | None:
-    account = await bound_account(ctx.openid)
+    account = await ctx.services.accounts.bound_account(ctx.openid)
     if account is None:
         return NOT_BOUND
     return None if account.kind is AccountKind.PERSONAL else NOT_PERSONAL
 
 
 async def bound_unit(ctx: Context) -> str | None:
-    account = await bound_account(ctx.openid)
+    account = await ctx.services.accounts.bound_account(ctx.openid)
     if account is None:
         return NOT_BOUND
     return None if account.kind is AccountKind.UNIT else NOT_UNIT
@@ -34,5 +33,5 @@ async def realname_verified(ctx: Context) -> str | None:
     missing = await bound_personal(ctx)
     if missing:
         return missing
-    account = await bound_account(ctx.openid)
+    account = await ctx.services.accounts.bound_account(ctx.openid)
     return None if account and account.realname_verified else NOT_REALNAME

@@ -21,8 +21,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.services import residence
-from bot.services.accounts import bound_account
+from bot.services.residence import MoveIn
 from conversations.flow import Answers, Asked, Choice, Context, Finished, Flow, Step
 from conversations.keys import MenuKey
 from conversations.parsers import Invalid, cn_mobile, district, flexible_date, non_empty
@@ -86,7 +85,7 @@ def _move_out_on(text: str, asked: Asked) -> str:
 
 
 async def _after_move_in(move_out_on: str, ctx: Context, answers: Answers) -> str:
-    current = await residence.current_registration((await _account(ctx)).id_number_hash)
+    current = await ctx.services.residence.current_registration((await _account(ctx)).id_number_hash)
     if current is None:
         raise Invalid("您目前没有有效的居住登记，无需办理搬离。回复「取消」退出。")
     if date.fromisoformat(move_out_on) < current.move_in_on:
@@ -95,7 +94,7 @@ async def _after_move_in(move_out_on: str, ctx: Context, answers: Answers) -> st
 
 
 async def _account(ctx: Context) -> Account:
-    account = await bound_account(ctx.openid)
+    account = await ctx.services.accounts.bound_account(ctx.openid)
     if account is None:
         raise Invalid("本微信已不再绑定账号，请回复「登录」后再办理。")
     return account
@@ -104,16 +103,17 @@ async def _account(ctx: Context) -> Account:
 async def _submit(ctx: Context, answers: Answers) -> Finished:
     account = await _account(ctx)
     if _moving_out(answers):
-        ended = await residence.move_out(account.id_number_hash, date.fromisoformat(answers["residence.move_out_on"]))
+        moved_out_on = date.fromisoformat(answers["residence.move_out_on"])
+        ended = await ctx.services.residence.move_out(account.id_number_hash, moved_out_on)
         return Finished(
             f"搬离登记已提交：{ended.number}（{ended.address}），搬离日期{ended.move_out_on.isoformat()}。\n"
-            f"搬到新住处后，请在{ctx.services.settings.rules.registration_gap_days}天内重新申报居住登记，"
+            f"搬到新住处后，请在{ctx.services.rules.registration_gap_days}天内重新申报居住登记，"
             "居住时间才能连续计算。",
             reference=f"登记编号：{ended.number}",
         )
-    outcome = await residence.move_in(
+    outcome = await ctx.services.residence.move_in(
         account,
-        residence.MoveIn(
+        MoveIn(
             district=answers["residence.district"],
             address=answers["residence.address"],
             house_code=answers["residence.house_code"],
@@ -124,7 +124,6 @@ async def _submit(ctx: Context, answers: Answers) -> Finished:
             emergency_phone=answers["residence.emergency_phone"],
         ),
         today=ctx.today,
-        rules=ctx.services.settings.rules,
     )
     return Finished(
         f"居住登记成功！登记编号：{outcome.registration.number}。\n{outcome.continuity}\n"

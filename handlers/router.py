@@ -5,20 +5,17 @@
 - location message → the current step if it takes one, else the acceptance-point lookup
 - LOCATION event → the current step if it takes one, else nothing (WeChat sends it unasked)
 - image → the current step (a photo question) or a polite note
-- unsubscribe → recorded, conversation dropped; other events → no reply
+- unsubscribe → recorded (by ctx.services.followers), conversation dropped; other events → no reply
 - any other kind → a short polite text
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 from bot.wechat.message import Incoming
 from conversations.engine import Engine, Outcome
 from conversations.flow import Context, Image, Location
 from conversations.keys import MenuKey
 from handlers import texts
-from models import WeChatUser
 
 State = dict | None
 
@@ -51,14 +48,14 @@ class Router:
     async def _event(self, msg: Incoming, state: State, ctx: Context) -> Outcome:
         event = msg.event
         if event == "subscribe":
-            await _record_subscription(msg.openid, subscribed=True)
+            await ctx.services.followers.record_subscription(msg.openid, subscribed=True, now=ctx.now)
             scene = msg.event_key.removeprefix("qrscene_") if msg.event_key.startswith("qrscene_") else ""
             return await self._welcome(scene, ctx)
         if event == "SCAN":
             key = MenuKey.from_event_key(msg.event_key)
             return await self.engine.start(key, ctx) if key else Outcome("", state)
         if event == "unsubscribe":
-            await _record_subscription(msg.openid, subscribed=False)
+            await ctx.services.followers.record_subscription(msg.openid, subscribed=False, now=ctx.now)
             return Outcome("", None)
         if event == "CLICK":
             key = MenuKey.from_event_key(msg.event_key)
@@ -83,9 +80,3 @@ def _location(msg: Incoming) -> Location | None:
     if point is None:
         return None
     return Location(point[0], point[1], msg.get("Label"))
-
-
-async def _record_subscription(openid: str, *, subscribed: bool) -> None:
-    now = datetime.now(UTC)
-    stamp = {"subscribed_at": now} if subscribed else {"unsubscribed_at": now}
-    await WeChatUser.update_or_create(defaults={"subscribed": subscribed, **stamp}, openid=openid)

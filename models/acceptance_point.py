@@ -21,8 +21,8 @@ class AcceptancePoint(Model):
 
 
 @dataclass(frozen=True, slots=True)
-class PointRow:
-    """An acceptance point as a value: what the import reads and the lookup ranks."""
+class PointDetails:
+    """An acceptance point's details as a value: what the import reads and the lookup ranks."""
 
     name: str
     district: str

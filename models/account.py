@@ -2,7 +2,7 @@
 
 ID numbers are never stored in clear: `id_number_enc` holds them encrypted with
 security.field_key and `id_number_hash` a keyed hash, so an account can be found by ID number
-without decrypting every row (bot/security.py does both).
+without decrypting every row (bot/services/security.py does both).
 """
 
 from __future__ import annotations

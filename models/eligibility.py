@@ -4,7 +4,7 @@ Routes: A (12 months' continuous registration and social insurance), B (talent w
 C (full-time student with a registration); see RULES.md §1–2. Nothing here reads the clock or the
 database: callers load the rows, turn them into `PersonRecords` (`records_from`) and pass `as_of`.
 
-Readings (those RULES.md marks [U] are RulesConfig settings):
+Readings (those RULES.md marks [U] are `Rules` fields, set in config.yaml `rules:`):
 - Registration periods run from the declaration date, not the move-in date.
 - A registration covers `declared_on` up to the day before `move_out_on`: on the move-out day the
   person is no longer registered there. Once moved out with no new declaration, every registration
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal, Protocol
 
-from bot.config import RulesConfig
 from models.records import month_index, month_of
+from models.rules import Rules
 
 ONE_DAY = timedelta(days=1)
 
@@ -148,7 +148,7 @@ def _registration(spans: Iterable[Span], as_of: date, gap_days: int) -> tuple[da
     return None, end
 
 
-def assess(records: PersonRecords, rules: RulesConfig, as_of: date) -> Assessment:
+def assess(records: PersonRecords, rules: Rules, as_of: date) -> Assessment:
     since, moved_out_on = _registration(records.registrations, as_of, rules.registration_gap_days)
     registered = _registered(since, moved_out_on, as_of)
     continuous = _continuous(since, moved_out_on, rules, as_of)
@@ -192,7 +192,7 @@ def _period_met_on(since: date, months: int, day_after: bool) -> date:
     return end + ONE_DAY if day_after else end
 
 
-def _continuous(since: date | None, moved_out_on: date | None, rules: RulesConfig, as_of: date) -> Condition:
+def _continuous(since: date | None, moved_out_on: date | None, rules: Rules, as_of: date) -> Condition:
     threshold = f"满{rules.registration_months}个月"
     if since is None:
         return Condition("连续居住登记", _no_registration(moved_out_on), threshold, False, None)
@@ -220,9 +220,7 @@ def _counted_from(month: int, last: int, as_of: date, current_month_counts: bool
     return date(year, number, 1)
 
 
-def _insurance(
-    records: PersonRecords, since: date | None, rules: RulesConfig, as_of: date
-) -> tuple[Condition, date | None]:
+def _insurance(records: PersonRecords, since: date | None, rules: Rules, as_of: date) -> tuple[Condition, date | None]:
     """The 社保 condition, and the date it stops being met if it holds now only on contributions that have stopped."""
     paid = records.insured_months
     needed_run = rules.social_insurance_consecutive_months

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from bot.config import RulesConfig
+from models.rules import Rules
 
 ONE_DAY = timedelta(days=1)
 State = Literal["active", "window", "suspended", "cancelled"]
@@ -37,7 +37,7 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def window(anchor: date, n: int, rules: RulesConfig) -> tuple[date, date]:
+def window(anchor: date, n: int, rules: Rules) -> tuple[date, date]:
     """The endorsement window of period n."""
     deadline = add_years(anchor, n)
     days = rules.endorsement_window_days
@@ -46,7 +46,7 @@ def window(anchor: date, n: int, rules: RulesConfig) -> tuple[date, date]:
     return deadline - timedelta(days=days), deadline - ONE_DAY
 
 
-def current_period(issued_on: date, last_endorsed_on: date | None, rules: RulesConfig) -> tuple[date, int]:
+def current_period(issued_on: date, last_endorsed_on: date | None, rules: Rules) -> tuple[date, int]:
     """(anchor, n) of the period that runs after the last endorsement.
 
     An endorsement inside a window of the issue anchor keeps the anchor and moves on one period;
@@ -64,7 +64,7 @@ def current_period(issued_on: date, last_endorsed_on: date | None, rules: RulesC
         k += 1
 
 
-def permit_status(issued_on: date, last_endorsed_on: date | None, as_of: date, rules: RulesConfig) -> PermitStatus:
+def permit_status(issued_on: date, last_endorsed_on: date | None, as_of: date, rules: Rules) -> PermitStatus:
     anchor, n = current_period(issued_on, last_endorsed_on, rules)
     opens, closes = window(anchor, n, rules)
     suspended_from = closes + ONE_DAY

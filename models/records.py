@@ -1,7 +1,7 @@
 """A person's records: residence registrations, social insurance, permits, talent and student status.
 
 Records come from the bot (居住登记) and from other departments' imports, so they are keyed by
-the person's ID number as a keyed hash (`person`, see bot/security.py), not by account: an
+the person's ID number as a keyed hash (`person`, see bot/services/security.py), not by account: an
 import needs no account, and the hash finds the records of whoever logs in with that number.
 """
 

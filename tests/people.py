@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.services import accounts
+from bot.config import AccountsConfig
+from bot.services.accounts import Accounts
 from bot.services.security import FieldCipher, hash_password
 from models import Account
 from tests.harness import FIELD_KEY
@@ -12,6 +13,7 @@ from tests.harness import FIELD_KEY
 
 async def verified_account(openid: str, id_number: str, *, name: str = "张三", username: str | None = None) -> Account:
     """A personal account bound to `openid` and through real-name verification."""
+    accounts = Accounts(AccountsConfig())
     account = await accounts.register_personal(
         openid=openid,
         name=name,

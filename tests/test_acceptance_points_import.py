@@ -8,7 +8,7 @@ import pytest
 
 from bot.imports.acceptance_points import (
     ImportFileError,
-    PointRow,
+    PointDetails,
     load_points_file,
     load_points_if_empty,
     replace_points,
@@ -35,7 +35,7 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def point(name: str, **changes: object) -> PointRow:
+def point(name: str, **changes: object) -> PointDetails:
     values = {
         "name": name,
         "district": "南山区",
@@ -45,7 +45,7 @@ def point(name: str, **changes: object) -> PointRow:
         "hours": "周一至周五 09:00-18:00",
         "phone": "0755-80000005",
     } | changes
-    return PointRow(**values)  # type: ignore[arg-type]
+    return PointDetails(**values)  # type: ignore[arg-type]
 
 
 def problems_of(path: Path) -> list[str]:
@@ -61,7 +61,7 @@ async def table() -> dict[str, tuple]:
 def test_a_good_file_gives_one_row_per_item_with_text_trimmed(tmp_path: Path) -> None:
     rows = load_points_file(write(tmp_path, FUTIAN.replace("address: 福华三路", "address: '  福华三路 '")))
     assert rows == [
-        PointRow(
+        PointDetails(
             name="福田派出所居住证受理点",
             district="福田区",
             address="福华三路",

@@ -8,9 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 
+from bot.admin import unit_form
 from bot.app import DISPATCHER
+from bot.config import AccountsConfig
+from bot.services.accounts import Accounts
 from bot.services.security import FieldCipher, verify_password
-from bot.services.units import create_unit_account
+from bot.services.units import Units
 from models import Account, Binding
 from tests.fake_wechat_api import IMAGE_MEDIA_ID
 from tests.harness import FIELD_KEY, Residents, make_settings
@@ -265,8 +268,8 @@ async def test_logout_unbinds(residents, fake_sms):
 
 
 async def test_a_unit_binds_with_an_sms_code_and_a_new_password_on_first_login(residents, fake_sms):
-    account, initial = await create_unit_account(
-        name="深圳示例科技有限公司", uscc="91350100M000100Y43", username="unit_admin", phone="13700137000"
+    account, initial = await Units(Accounts(AccountsConfig())).open_account(
+        unit_form(name="深圳示例科技有限公司", uscc="91350100M000100Y43", username="unit_admin", phone="13700137000")
     )
     staff = residents("o_unit_staff")
     assert "短信验证" in await login(staff, password=initial, kind="单位", username="unit_admin")

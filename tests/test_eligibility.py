@@ -5,7 +5,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.config import RulesConfig
 from models.eligibility import (
     PersonRecords,
     Span,
@@ -15,10 +14,11 @@ from models.eligibility import (
     records_from,
 )
 from models.records import month_index
+from models.rules import Rules
 
-DEFAULT = RulesConfig()
-SAME_DAY = RulesConfig(period_met_day_after=False)
-CURRENT_MONTH = RulesConfig(current_month_counts=True)
+DEFAULT = Rules()
+SAME_DAY = Rules(period_met_day_after=False)
+CURRENT_MONTH = Rules(current_month_counts=True)
 
 
 def d(text: str) -> date:
@@ -47,7 +47,7 @@ def person(*spans: Span, paid: frozenset[int] = frozenset(), talents=(), studies
     )
 
 
-def route(records: PersonRecords, rules: RulesConfig, as_of: str, name: str = "A"):
+def route(records: PersonRecords, rules: Rules, as_of: str, name: str = "A"):
     return next(r for r in assess(records, rules, d(as_of)).routes if r.route == name)
 
 
@@ -176,18 +176,18 @@ def test_route_a(records, rules, as_of, eligible, earliest):
         pytest.param("2023-02-28", DEFAULT, "2024-02-01", False, "2024-02-29", id="met on a Feb 29"),
         pytest.param("2023-05-31", DEFAULT, "2024-05-31", False, "2024-06-01", id="31st start"),
         pytest.param(
-            "2024-08-31", RulesConfig(registration_months=6), "2025-01-15", False, "2025-03-01", id="31st + 6 months"
+            "2024-08-31", Rules(registration_months=6), "2025-01-15", False, "2025-03-01", id="31st + 6 months"
         ),
         pytest.param(
             "2024-08-31",
-            RulesConfig(registration_months=6, period_met_day_after=False),
+            Rules(registration_months=6, period_met_day_after=False),
             "2025-01-15",
             False,
             "2025-02-28",
             id="31st + 6 months, same day",
         ),
         pytest.param(
-            "2024-01-31", RulesConfig(registration_months=1), "2024-02-29", False, "2024-03-01", id="into leap Feb"
+            "2024-01-31", Rules(registration_months=1), "2024-02-29", False, "2024-03-01", id="into leap Feb"
         ),
     ],
 )
@@ -246,7 +246,7 @@ def test_social_insurance(paid, rules, as_of, met, earliest):
 
 def test_consecutive_run_counts_from_the_registration_month():
     # Cumulative made unreachable (18 of 24 → 25 of 24), so only the run can meet it: 2024-11 + 12 months.
-    rules = RulesConfig(social_insurance_cumulative_months=25)
+    rules = Rules(social_insurance_cumulative_months=25)
     condition = route(EX7_GAP_45, rules, "2025-04-02").conditions[1]
     assert (condition.met, condition.earliest) == (False, d("2025-11-01"))
 

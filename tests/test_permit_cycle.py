@@ -6,12 +6,12 @@ from datetime import date
 
 import pytest
 
-from bot.config import RulesConfig
 from models.permit_cycle import permit_status, window
+from models.rules import Rules
 
 D = date
-CIVIL = RulesConfig()
-DAY_BEFORE = RulesConfig(endorsement_convention="day_before")
+CIVIL = Rules()
+DAY_BEFORE = Rules(endorsement_convention="day_before")
 
 
 @pytest.mark.parametrize(

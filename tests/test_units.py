@@ -8,8 +8,11 @@ import re
 import pytest
 
 from bot import db
+from bot.admin import unit_form
+from bot.config import AccountsConfig
+from bot.services.accounts import Accounts
 from bot.services.security import verify_password
-from bot.services.units import UnitError, create_unit_account, new_password
+from bot.services.units import UnitError, Units, new_password
 from models.account import Account, AccountKind, Unit
 from tests.harness import make_settings
 from tests.processes import bot_env, run_cli
@@ -142,10 +145,11 @@ async def test_concurrent_openings_share_one_unit_and_a_username_goes_to_one(db_
     await db.initdb(db_url)
     async with db.Database(db_url):
         fields = {"name": UNIT["name"], "uscc": USCC, "phone": UNIT["phone"]}
+        units = Units(Accounts(AccountsConfig()))
         results = await asyncio.gather(
-            create_unit_account(**fields, username="shili_admin"),
-            create_unit_account(**fields, username="shili_hr"),
-            create_unit_account(**fields, username="shili_hr"),
+            units.open_account(unit_form(**fields, username="shili_admin")),
+            units.open_account(unit_form(**fields, username="shili_hr")),
+            units.open_account(unit_form(**fields, username="shili_hr")),
             return_exceptions=True,
         )
         refused = [r for r in results if isinstance(r, UnitError)]

@@ -15,7 +15,6 @@ from stdnum.cn import ric
 from tortoise.transactions import in_transaction
 
 from bot.services.security import FieldCipher, hash_password
-from conversations.flow import SHENZHEN
 from models import (
     Account,
     AccountKind,
@@ -28,6 +27,7 @@ from models import (
 )
 from models.eligibility import add_months
 from models.records import month_index
+from models.rules import SHENZHEN
 
 PASSWORD = "Demo2024pass"
 

@@ -18,7 +18,7 @@ import yaml
 from tortoise.transactions import in_transaction
 
 from models import AcceptancePoint
-from models.acceptance_point import PointRow
+from models.acceptance_point import PointDetails
 
 TEXT_KEYS = ("name", "district", "address", "hours", "phone")
 # Mainland China's extent in degrees: a swapped or mistyped coordinate lands outside it.
@@ -34,10 +34,10 @@ class ImportFileError(Exception):
         super().__init__("\n".join(self.problems))
 
 
-def load_points_file(path: str | os.PathLike[str]) -> list[PointRow]:
+def load_points_file(path: str | os.PathLike[str]) -> list[PointDetails]:
     """The checked points of the file; ``ImportFileError`` lists every bad item ("第N项 ...")."""
     items, lines = _read_yaml_list(path)
-    rows: list[PointRow] = []
+    rows: list[PointDetails] = []
     problems: list[str] = []
     first_item_of: dict[str, int] = {}
     for number, (item, line) in enumerate(zip(items, lines, strict=True), start=1):
@@ -45,7 +45,7 @@ def load_points_file(path: str | os.PathLike[str]) -> list[PointRow]:
         name = item.get("name") if isinstance(item, dict) else None
         label = name.strip() if isinstance(name, str) and name.strip() else "无名称"
         if not reasons:
-            row = PointRow(**{key: _clean(key, item[key]) for key in KEYS})
+            row = PointDetails(**{key: _clean(key, item[key]) for key in KEYS})
             if row.name in first_item_of:
                 reasons.append(f"名称与第{first_item_of[row.name]}项重复")
             else:
@@ -58,7 +58,7 @@ def load_points_file(path: str | os.PathLike[str]) -> list[PointRow]:
     return rows
 
 
-async def replace_points(rows: Sequence[PointRow]) -> tuple[int, int, int]:
+async def replace_points(rows: Sequence[PointDetails]) -> tuple[int, int, int]:
     """Make the acceptance_point table equal ``rows`` in one transaction: (added, updated, removed)."""
     wanted = {row.name: row for row in rows}
     if not wanted:

@@ -1,45 +1,67 @@
-"""The app's resources, built by the app factory and handed to flows as `ctx.services`."""
+"""The domain operations, one service per domain, behind one typed `Services`.
+
+The app factory builds it when the app starts (bot/app.py), once the HTTP session is open, and
+hands it to flows as `ctx.services`: `ctx.services.accounts.bound_account(openid)`. Each service
+is a small class given what it needs (its config section, the cipher, the state store, the HTTP
+session, the WeChat API client); none reaches for a module global.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import aiohttp
 
 from bot.config import Settings
-from bot.db import Database
-from bot.metrics import Metrics
-from bot.services.acceptance_points import PointDirectory
-from bot.services.realname import PhotoStore, RealnameChecker
+from bot.services.acceptance_points import AcceptancePoints
+from bot.services.accounts import Accounts
+from bot.services.followers import Followers
+from bot.services.realname import Realname
+from bot.services.residence import Residence
 from bot.services.security import FieldCipher
 from bot.services.sms import SmsCodes
+from bot.services.units import Units
 from bot.state import StateStore
 from bot.wechat.api import WeChatAPI
+from models.rules import Rules
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Services:
-    settings: Settings
-    database: Database
-    store: StateStore
-    metrics: Metrics
-    points: PointDirectory = field(default_factory=PointDirectory)
-    cipher: FieldCipher = field(init=False)
-    photos: PhotoStore = field(init=False)
-    # What talks to other services needs the HTTP session, opened when the app starts (`connect`).
-    sms: SmsCodes = field(init=False)
-    realname: RealnameChecker = field(init=False)
-    api: WeChatAPI | None = field(init=False, default=None)  # None without wechat.app_secret
+    rules: Rules  # the Regulation's thresholds and readings, for the pure rules in models/
+    security: FieldCipher  # ID numbers encrypted, hashed for lookup, masked
+    accounts: Accounts
+    followers: Followers
+    units: Units
+    residence: Residence
+    realname: Realname
+    sms: SmsCodes
+    acceptance_points: AcceptancePoints
+    wechat: WeChatAPI | None  # None without wechat.app_secret: nothing is sent to WeChat users
 
-    def __post_init__(self) -> None:
-        self.cipher = FieldCipher(self.settings.security.field_key)
-        self.photos = PhotoStore(self.settings.realname.photo_dir)
-
-    def connect(self, session: aiohttp.ClientSession) -> None:
-        s = self.settings
-        secret = hmac.new(s.security.field_key.encode(), b"rb-sms-codes", hashlib.sha256).digest()
-        self.sms = SmsCodes(s.sms, self.store, session, development=s.app.environment == "development", secret=secret)
-        self.realname = RealnameChecker(s.realname, session)
-        self.api = WeChatAPI.configured(s.wechat, session, self.store)
+    @classmethod
+    def build(cls, settings: Settings, store: StateStore, session: aiohttp.ClientSession) -> Services:
+        rules = settings.rules.as_rules()
+        wechat = WeChatAPI.configured(settings.wechat, session, store)
+        accounts = Accounts(settings.accounts)
+        sms_secret = hmac.new(settings.security.field_key.encode(), b"rb-sms-codes", hashlib.sha256).digest()
+        return cls(
+            rules=rules,
+            security=FieldCipher(settings.security.field_key),
+            accounts=accounts,
+            followers=Followers(),
+            units=Units(accounts),
+            residence=Residence(rules),
+            realname=Realname(settings.realname, session, wechat),
+            sms=SmsCodes(
+                settings.sms,
+                store,
+                session,
+                development=settings.app.environment == "development",
+                secret=sms_secret,
+            ),
+            acceptance_points=AcceptancePoints(),
+            wechat=wechat,
+        )

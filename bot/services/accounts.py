@@ -14,11 +14,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from bot.config import AccountsConfig
 from bot.services.errors import Told
 from bot.services.security import ProtectedId, verify_password
-from conversations.flow import SHENZHEN
 from models import Account, AccountKind, Binding, TrustedWeChatUser
 from models.account import is_locked, lock_after_failure
+from models.rules import SHENZHEN
 
 
 class AccountError(Told):
@@ -33,87 +34,112 @@ class LoginCheck:
     phone: str
 
 
-async def bound_account(openid: str) -> Account | None:
-    binding = await Binding.get_or_none(openid=openid).select_related("account")
-    return binding.account if binding else None
+class Accounts:
+    def __init__(self, config: AccountsConfig) -> None:
+        self._max_wrong = config.max_wrong_passwords
+        self._lockout = timedelta(minutes=config.lockout_minutes)
 
+    async def bound_account(self, openid: str) -> Account | None:
+        binding = await Binding.get_or_none(openid=openid).select_related("account")
+        return binding.account if binding else None
 
-async def id_number_registered(lookup_hash: str) -> bool:
-    return await Account.filter(id_number_hash=lookup_hash).exists()
+    async def id_number_registered(self, lookup_hash: str) -> bool:
+        return await Account.filter(id_number_hash=lookup_hash).exists()
 
+    async def username_taken(self, username: str) -> bool:
+        return await Account.filter(username__iexact=username).exists()
 
-async def username_taken(username: str) -> bool:
-    return await Account.filter(username__iexact=username).exists()
+    async def register_personal(
+        self,
+        *,
+        openid: str,
+        name: str,
+        id_number: ProtectedId,
+        hukou_address: str,
+        phone: str,
+        username: str,
+        password_hash: str,
+    ) -> Account:
+        """Create the account and bind it to this WeChat user, whose phone the SMS code proved."""
+        try:
+            async with in_transaction():
+                if await self.id_number_registered(id_number.lookup_hash):
+                    raise AccountError("这个身份证号码已经注册过账号。请回复「登录」登录。")
+                if await self.username_taken(username):
+                    raise AccountError(f"用户名{username}刚刚被别人注册了，请回复「修改 序号」换一个用户名。")
+                account = await Account.create(
+                    kind=AccountKind.PERSONAL,
+                    username=username,
+                    password_hash=password_hash,
+                    phone=phone,
+                    name=name,
+                    id_number_enc=id_number.encrypted,
+                    id_number_hash=id_number.lookup_hash,
+                    id_number_masked=id_number.masked,
+                    hukou_address=hukou_address,
+                )
+                await _bind(account, openid)
+        except IntegrityError:  # the same ID number or username, registered at the same moment
+            raise AccountError("这个身份证号码或用户名刚刚已被注册。请回复「登录」，或修改后再提交。") from None
+        return account
 
+    async def check_password(
+        self, *, username: str, password: str, kind: AccountKind, openid: str, now: datetime
+    ) -> LoginCheck:
+        """The account's login facts; AccountError (wrong, locked, the other kind) says what to do.
 
-async def register_personal(
-    *, openid: str, name: str, id_number: ProtectedId, hukou_address: str, phone: str, username: str, password_hash: str
-) -> Account:
-    """Create the account and bind it to this WeChat user, whose phone the SMS code proved."""
-    try:
+        `accounts.max_wrong_passwords` wrong passwords in a row lock the account for
+        `accounts.lockout_minutes`."""
+        max_wrong = self._max_wrong
+        account = await Account.get_or_none(username__iexact=username)
+        if account is None:
+            raise AccountError("用户名或密码不对，请重新输入密码；用户名输错了请回复「返回」。")
+        if is_locked(account.locked_until, now):
+            raise AccountError(_locked_message(account.locked_until))
+        if not await verify_password(account.password_hash, password):
+            # Counted in the database: guesses sent at once from several WeChat users all count.
+            await Account.filter(id=account.id).update(failed_logins=F("failed_logins") + 1)
+            failed = await Account.get(id=account.id).values_list("failed_logins", flat=True)
+            locked_until = lock_after_failure(failed, now, max_wrong=max_wrong, lockout=self._lockout)
+            if locked_until:
+                await Account.filter(id=account.id).update(failed_logins=0, locked_until=locked_until)
+                raise AccountError(f"密码连续输错{max_wrong}次，" + _locked_message(locked_until))
+            raise AccountError(f"用户名或密码不对，还可以再试{max_wrong - failed}次，请重新输入密码。")
+        if account.kind != kind:
+            other = "个人" if account.kind is AccountKind.PERSONAL else "单位"
+            raise AccountError(f"这是{other}账号，请回复「返回」两次，选择「{other}」后再登录。")
+        if account.failed_logins:
+            account.failed_logins = 0
+            await account.save(update_fields=["failed_logins"])
+        trusted = await TrustedWeChatUser.filter(account_id=account.id, openid=openid).exists()
+        return LoginCheck(account.id, trusted, account.must_change_password, account.phone)
+
+    async def bind(self, account_id: int, openid: str, *, new_password_hash: str | None = None) -> str | None:
+        """Bind the account to this WeChat user; returns the OpenID it was bound to before, if another."""
         async with in_transaction():
-            if await id_number_registered(id_number.lookup_hash):
-                raise AccountError("这个身份证号码已经注册过账号。请回复「登录」登录。")
-            if await username_taken(username):
-                raise AccountError(f"用户名{username}刚刚被别人注册了，请回复「修改 序号」换一个用户名。")
-            account = await Account.create(
-                kind=AccountKind.PERSONAL,
-                username=username,
-                password_hash=password_hash,
-                phone=phone,
-                name=name,
-                id_number_enc=id_number.encrypted,
-                id_number_hash=id_number.lookup_hash,
-                id_number_masked=id_number.masked,
-                hukou_address=hukou_address,
-            )
-            await _bind(account, openid)
-    except IntegrityError:  # the same ID number or username, registered at the same moment
-        raise AccountError("这个身份证号码或用户名刚刚已被注册。请回复「登录」，或修改后再提交。") from None
-    return account
+            account = await Account.get(id=account_id)
+            if new_password_hash:
+                account.password_hash = new_password_hash
+                account.must_change_password = False
+                await account.save(update_fields=["password_hash", "must_change_password"])
+            return await _bind(account, openid)
 
+    async def unbind(self, openid: str) -> Account | None:
+        binding = await Binding.get_or_none(openid=openid).select_related("account")
+        if binding is None:
+            return None
+        await binding.delete()
+        return binding.account
 
-async def check_password(
-    *, username: str, password: str, kind: AccountKind, openid: str, now: datetime, max_wrong: int, lockout: timedelta
-) -> LoginCheck:
-    account = await Account.get_or_none(username__iexact=username)
-    if account is None:
-        raise AccountError("用户名或密码不对，请重新输入密码；用户名输错了请回复「返回」。")
-    if is_locked(account.locked_until, now):
-        raise AccountError(_locked_message(account.locked_until))
-    if not await verify_password(account.password_hash, password):
-        # Counted in the database: guesses sent at once from several WeChat users all count.
-        await Account.filter(id=account.id).update(failed_logins=F("failed_logins") + 1)
-        failed = await Account.get(id=account.id).values_list("failed_logins", flat=True)
-        locked_until = lock_after_failure(failed, now, max_wrong=max_wrong, lockout=lockout)
-        if locked_until:
-            await Account.filter(id=account.id).update(failed_logins=0, locked_until=locked_until)
-            raise AccountError(f"密码连续输错{max_wrong}次，" + _locked_message(locked_until))
-        raise AccountError(f"用户名或密码不对，还可以再试{max_wrong - failed}次，请重新输入密码。")
-    if account.kind != kind:
-        other = "个人" if account.kind is AccountKind.PERSONAL else "单位"
-        raise AccountError(f"这是{other}账号，请回复「返回」两次，选择「{other}」后再登录。")
-    if account.failed_logins:
-        account.failed_logins = 0
-        await account.save(update_fields=["failed_logins"])
-    trusted = await TrustedWeChatUser.filter(account_id=account.id, openid=openid).exists()
-    return LoginCheck(account.id, trusted, account.must_change_password, account.phone)
+    async def record_realname(self, account_id: int, *, method: str, photo: str, now: datetime) -> None:
+        await Account.filter(id=account_id).update(
+            realname_verified_at=now, realname_method=method, realname_photo=photo
+        )
 
 
 def _locked_message(until: datetime | None) -> str:
     assert until is not None
     return f"账号已锁定，请在{until.astimezone(SHENZHEN):%H:%M}以后再试。"
-
-
-async def bind(account_id: int, openid: str, *, new_password_hash: str | None = None) -> str | None:
-    """Bind the account to this WeChat user; returns the OpenID it was bound to before, if another."""
-    async with in_transaction():
-        account = await Account.get(id=account_id)
-        if new_password_hash:
-            account.password_hash = new_password_hash
-            account.must_change_password = False
-            await account.save(update_fields=["password_hash", "must_change_password"])
-        return await _bind(account, openid)
 
 
 async def _bind(account: Account, openid: str) -> str | None:
@@ -123,15 +149,3 @@ async def _bind(account: Account, openid: str) -> str | None:
     await Binding.create(account=account, openid=openid)
     await TrustedWeChatUser.get_or_create(account=account, openid=openid)
     return previous.openid if previous and previous.openid != openid else None
-
-
-async def unbind(openid: str) -> Account | None:
-    binding = await Binding.get_or_none(openid=openid).select_related("account")
-    if binding is None:
-        return None
-    await binding.delete()
-    return binding.account
-
-
-async def record_realname(account_id: int, *, method: str, photo: str, now: datetime) -> None:
-    await Account.filter(id=account_id).update(realname_verified_at=now, realname_method=method, realname_photo=photo)

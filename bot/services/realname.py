@@ -1,9 +1,11 @@
 """Real-name verification of a resident's ID card photo, and where those photos are kept.
 
-`RealnameChecker` asks the configured provider: "local" (the embedded default) only checks that the
-photo is an image, the flow having already matched name and ID number to the account; "http" asks
-a verification service and never turns its failure into a success. `fetch_id_photo` downloads the
-photo the resident sent; `PhotoStore` keeps it on disk, readable by the bot's user only.
+`Realname` is the service the flow calls: it fetches the photo the resident sent from WeChat and
+keeps it, and has it checked. Its parts: `RealnameChecker` asks the configured provider: "local"
+(the embedded default) only checks that the photo is an image, the flow having already matched
+name and ID number to the account; "http" asks a verification service and never turns its failure
+into a success. `fetch_id_photo` downloads the photo the resident sent; `PhotoStore` keeps it on
+disk, readable by the bot's user only.
 
 Neither ID numbers nor photo bytes are logged here.
 """
@@ -37,6 +39,7 @@ UNAVAILABLE = "实名核验服务暂时不可用，请稍后再试。"
 PHOTO_EXPIRED = "照片已过期，请重新发送。"
 WRONG_FORMAT = "请以图片形式发送身份证照片（JPG 或 PNG 格式）。"
 TOO_LARGE = "照片超过 5 MB，请压缩后或重新拍摄后发送。"
+NO_WECHAT_API = "暂时无法接收照片（未配置微信接口），请稍后再试或到受理点办理。"
 
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -164,3 +167,21 @@ async def fetch_id_photo(api: WeChatAPI, media_id: str) -> tuple[bytes, str]:
         log.info("ID photo refused: %d bytes", len(data))
         raise PhotoRejected(TOO_LARGE)
     return data, content_type
+
+
+class Realname:
+    def __init__(self, config: RealnameConfig, session: aiohttp.ClientSession, wechat: WeChatAPI | None) -> None:
+        self._checker = RealnameChecker(config, session)
+        self._photos = PhotoStore(config.photo_dir)
+        self._wechat = wechat  # None without wechat.app_secret: no photo can be fetched
+
+    async def keep_photo(self, account_id: int, media_id: str) -> str:
+        """Fetch the photo the resident sent and keep it; returns its path, to be kept with the account."""
+        if self._wechat is None:
+            raise RealnameUnavailable(NO_WECHAT_API)
+        data, content_type = await fetch_id_photo(self._wechat, media_id)
+        return await self._photos.save(account_id, data, content_type)
+
+    async def verify(self, name: str, id_number: str, photo_path: str) -> RealnameResult:
+        """The provider's verdict on the kept photo; raises RealnameUnavailable when it gives none."""
+        return await self._checker.verify(name, id_number, await self._photos.read(photo_path))

@@ -1,4 +1,5 @@
-"""Residence registrations (居住登记) of a person: declaring move-in and move-out, and reading them."""
+"""Residence registrations (居住登记) of a person: declaring move-in and move-out, and reading them;
+and every record of a person that the eligibility rules read."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from datetime import date
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bot.config import RulesConfig
 from bot.services.errors import Told
 from models import Account, ResidenceRegistration, SocialInsuranceMonth, Source, StudentRecord, TalentRecord
 from models.eligibility import PersonRecords, Span, continuous_since
+from models.rules import Rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,33 +34,54 @@ class MoveInOutcome:
     continuity: str  # what the move-in means for continuous registration, for the resident
 
 
-async def registrations(person: str) -> list[ResidenceRegistration]:
-    return await ResidenceRegistration.filter(person=person).order_by("declared_on", "id")
+class Residence:
+    def __init__(self, rules: Rules) -> None:
+        self._gap_days = rules.registration_gap_days
 
+    async def registrations(self, person: str) -> list[ResidenceRegistration]:
+        return await ResidenceRegistration.filter(person=person).order_by("declared_on", "id")
 
-async def current_registration(person: str) -> ResidenceRegistration | None:
-    return await ResidenceRegistration.filter(person=person, move_out_on=None).order_by("-declared_on").first()
+    async def current_registration(self, person: str) -> ResidenceRegistration | None:
+        return await ResidenceRegistration.filter(person=person, move_out_on=None).order_by("-declared_on").first()
 
+    async def move_in(self, account: Account, data: MoveIn, *, today: date) -> MoveInOutcome:
+        person = account.id_number_hash
+        assert person is not None  # personal accounts always have one
+        async with in_transaction():
+            # Moving house: the old registration runs until the new one is declared (it "runs until a
+            # move-out is declared"), so a move-in declared late does not break continuity.
+            await ResidenceRegistration.filter(person=person, move_out_on=None).update(move_out_on=today)
+            registration = await _create(account, person, data, today)
+        spans = [Span(r.declared_on, r.move_out_on) for r in await self.registrations(person)]
+        since = continuous_since(spans, today, self._gap_days)
+        if since is not None and since < today:
+            continuity = f"居住登记连续计算，自{since.isoformat()}起。"
+        elif len(spans) > 1:
+            continuity = f"与上次搬离相隔超过{self._gap_days}天，连续居住登记时间自{today.isoformat()}起重新计算。"
+        else:
+            continuity = f"连续居住登记时间自{today.isoformat()}起计算。"
+        return MoveInOutcome(registration, continuity)
 
-async def move_in(account: Account, data: MoveIn, *, today: date, rules: RulesConfig) -> MoveInOutcome:
-    person = account.id_number_hash
-    assert person is not None  # personal accounts always have one
-    async with in_transaction():
-        # Moving house: the old registration runs until the new one is declared (it "runs until a
-        # move-out is declared"), so a move-in declared late does not break continuity.
-        await ResidenceRegistration.filter(person=person, move_out_on=None).update(move_out_on=today)
-        registration = await _create(account, person, data, today)
-    spans = [Span(r.declared_on, r.move_out_on) for r in await registrations(person)]
-    since = continuous_since(spans, today, rules.registration_gap_days)
-    if since is not None and since < today:
-        continuity = f"居住登记连续计算，自{since.isoformat()}起。"
-    elif len(spans) > 1:
-        continuity = (
-            f"与上次搬离相隔超过{rules.registration_gap_days}天，连续居住登记时间自{today.isoformat()}起重新计算。"
+    async def move_out(self, person: str, move_out_on: date) -> ResidenceRegistration:
+        current = await self.current_registration(person)
+        if current is None:
+            raise Told("您目前没有有效的居住登记，无需办理搬离。")
+        current.move_out_on = move_out_on
+        await current.save(update_fields=["move_out_on"])
+        return current
+
+    async def person_records(self, person: str) -> PersonRecords:
+        """Everything the eligibility rules read about a person, in four indexed queries."""
+        spans = await ResidenceRegistration.filter(person=person).values_list("declared_on", "move_out_on")
+        months = await SocialInsuranceMonth.filter(person=person).values_list("month", flat=True)
+        talents = await TalentRecord.filter(person=person).values_list("certified_on", flat=True)
+        studies = await StudentRecord.filter(person=person).values_list("enrolled_on", "expected_graduation_on")
+        return PersonRecords(
+            registrations=tuple(Span(declared, moved_out) for declared, moved_out in spans),
+            insured_months=frozenset(months),
+            talents=tuple(talents),
+            studies=tuple((enrolled, graduating) for enrolled, graduating in studies),
         )
-    else:
-        continuity = f"连续居住登记时间自{today.isoformat()}起计算。"
-    return MoveInOutcome(registration, continuity)
 
 
 async def _create(account: Account, person: str, data: MoveIn, today: date) -> ResidenceRegistration:
@@ -86,26 +108,3 @@ async def _create(account: Account, person: str, data: MoveIn, today: date) -> R
             if await ResidenceRegistration.filter(person=person, declared_on=today, address=data.address).exists():
                 raise Told("今天已经为这个地址申报过居住登记了，回复「进度」查看。") from None
     raise Told("登记编号生成失败，请稍后再试。")
-
-
-async def move_out(person: str, move_out_on: date) -> ResidenceRegistration:
-    current = await current_registration(person)
-    if current is None:
-        raise Told("您目前没有有效的居住登记，无需办理搬离。")
-    current.move_out_on = move_out_on
-    await current.save(update_fields=["move_out_on"])
-    return current
-
-
-async def person_records(person: str) -> PersonRecords:
-    """Everything the eligibility rules read about a person, in four indexed queries."""
-    spans = await ResidenceRegistration.filter(person=person).values_list("declared_on", "move_out_on")
-    months = await SocialInsuranceMonth.filter(person=person).values_list("month", flat=True)
-    talents = await TalentRecord.filter(person=person).values_list("certified_on", flat=True)
-    studies = await StudentRecord.filter(person=person).values_list("enrolled_on", "expected_graduation_on")
-    return PersonRecords(
-        registrations=tuple(Span(declared, moved_out) for declared, moved_out in spans),
-        insured_months=frozenset(months),
-        talents=tuple(talents),
-        studies=tuple((enrolled, graduating) for enrolled, graduating in studies),
-    )

@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.admin import unit_form
 from bot.app import DISPATCHER
-from bot.services.units import UnitError, create_unit_account
+from bot.config import AccountsConfig
+from bot.services.accounts import Accounts
+from bot.services.units import UnitError, Units
 from bot.state.memory import MemoryStore
 from conversations.flow import SHENZHEN
 from conversations.parsers import Invalid, username
@@ -21,7 +24,9 @@ ID = "440304199001011233"
 async def test_a_unit_username_differing_only_in_case_from_a_resident_is_refused(resident):
     await verified_account(resident.openid, ID, username="alice1")
     with pytest.raises(UnitError, match="already taken"):
-        await create_unit_account(name="示例单位", uscc="91350100M000100Y43", username="ALICE1", phone="13700137000")
+        await Units(Accounts(AccountsConfig())).open_account(
+            unit_form(name="示例单位", uscc="91350100M000100Y43", username="ALICE1", phone="13700137000")
+        )
 
 
 @pytest.mark.parametrize("word", ["menu", "HELP"])
