@@ -20,6 +20,7 @@ from bot.services import Services
 from bot.state import StateStore, open_store
 from bot.wechat.api import WeChatAPI, WeChatAPIError
 from bot.wechat.callback import Callback, Rejected
+from conversations import requirements
 from conversations.engine import Engine
 from conversations.flow import Flow
 from conversations.registry import FLOWS
@@ -51,7 +52,8 @@ def create_app(
     store = store or open_store(settings)
     manage_db = database is None
     database = database or Database(settings.database.url)
-    router = Router(Engine(flows, timedelta(minutes=settings.state.idle_timeout_minutes)))
+    idle = timedelta(minutes=settings.state.idle_timeout_minutes)
+    router = Router(Engine(flows, idle, audience=requirements.audience))
     app[SETTINGS] = settings
     app[METRICS] = metrics
     app[DATABASE] = database

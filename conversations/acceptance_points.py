@@ -62,6 +62,7 @@ FLOW = Flow(
     key=MenuKey.ACCEPTANCE_POINTS,
     title="查询受理点",
     review=False,
+    takes=(Location,),
     steps=(
         Step(
             name="points.where",

@@ -6,7 +6,7 @@ earliest date for what is missing, and the next step.
 
 from __future__ import annotations
 
-from conversations.flow import Answers, Context, Finished, Flow
+from conversations.flow import Answers, Audience, Context, Finished, Flow
 from conversations.keys import MenuKey
 from conversations.requirements import realname_verified
 from models.eligibility import Assessment, RouteVerdict, assess
@@ -64,6 +64,7 @@ FLOW = Flow(
     title="办证资格",
     review=False,
     steps=(),
+    offered_to=frozenset({Audience.PERSONAL}),
     requires=(realname_verified,),
     submit=_answer,
 )

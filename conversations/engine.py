@@ -1,98 +1,137 @@
 """The flow engine: the only place that decides what comes next.
 
-A saved conversation is plain JSON:
-    {"v": 1, "flow": "ENDORSE", "fv": "<flow version>", "step": "endorse.phone" | "review",
-     "answers": {...}, "editing": false, "updated_at": <epoch s>}
-or, after a submit, {"v": 1, "flow": ..., "done": "<reference>", "updated_at": ...} so that a
-repeated 确认 is answered with the reference instead of submitting twice.
+Every kind of input (text, a recognised voice message, a location, an image, a menu click)
+comes in through `Engine.handle`, once; the engine gives it to the current step, or starts the
+flow it asks for. A saved conversation is plain JSON:
+
+    {"v": 2, "flow": "ENDORSE", "fv": "<flow version>", "step": "endorse.phone" | "review",
+     "answers": {...}, "facts": {...}, "history": [steps asked before this one],
+     "editing": false, "shown": {step: choices shown}, "item": {"at": n | null, "answers": {...}},
+     "sid": "<submission id, fixed when the review is shown>", "pending": {...}, "then": "<flow>",
+     "updated_at": <epoch s>}
+
+After a submit it is {"v": 2, "flow": ..., "done": "<reference>", "updated_at": ...}, so a
+repeated 确认 is answered with the reference. A state of another version restarts politely.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 from bot.services.errors import Told
+from bot.services.submissions import Submitted
 from bot.text import normalise
 from conversations import texts
-from conversations.flow import Asked, Context, Finished, Flow, Image, Input, Location, Step
-from conversations.keys import Command, MenuKey
+from conversations.flow import (
+    EVERYONE,
+    Again,
+    Asked,
+    Audience,
+    Checked,
+    Choice,
+    Click,
+    Context,
+    Filled,
+    Finished,
+    Flow,
+    Group,
+    Image,
+    Input,
+    Location,
+    Missing,
+    Step,
+)
+from conversations.keys import CONFIRM_WORDS, LEAVE_FORM, Command, MenuKey
 from conversations.parsers import Invalid
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 REVIEW = "review"
 _EDIT = re.compile(r"^修改\s*(\d+)$")
+_DELETE = re.compile(r"^删除\s*(\d+)$")
+_ADD_MORE = frozenset({"继续添加", "继续", "添加", "再加一个", "1"})
+_DONE = frozenset({"完成", "好了", "没有了", "2"})
+_GO_ON = frozenset({"继续", "继续填写", "接着填"})
+_LEAVE = frozenset({"离开", "放弃", "换一个"})
+_SHOW_REVIEW = frozenset({"查看", "核对"})
 
 State = dict[str, Any]
+AudienceOf = Callable[[Context], Awaitable[Audience]]
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    reply: str
+    reply: Any  # bot.wechat.reply.Reply
     state: State | None
     started: MenuKey | None = None
     completed: MenuKey | None = None
 
 
+async def _anyone(ctx: Context) -> Audience:
+    return Audience.STRANGER
+
+
 class Engine:
-    def __init__(self, flows: Sequence[Flow], idle_timeout: timedelta) -> None:
+    def __init__(self, flows: Sequence[Flow], idle_timeout: timedelta, audience: AudienceOf = _anyone) -> None:
         self.flows = {flow.key: flow for flow in flows}
         self._by_name = {key.name: flow for key, flow in self.flows.items()}  # as saved in a state's "flow"
-        self.menu_order = list(self.flows)
         self.idle_timeout = idle_timeout
+        self.audience = audience
 
     # -- the menu --------------------------------------------------------------------------
-    def menu(self) -> str:
-        """Built from the flows that exist, so it never offers what is not there."""
-        lines = [f"{i}. {key.keyword} — {key.summary}" for i, key in enumerate(self.menu_order, 1)]
+    async def offered(self, ctx: Context) -> list[Flow]:
+        """The flows that fit who is asking, in menu order."""
+        who = await self.audience(ctx) if any(f.offered_to != EVERYONE for f in self.flows.values()) else None
+        return [f for f in self.flows.values() if who is None or who in f.offered_to]
+
+    async def menu(self, ctx: Context) -> str:
+        """Built from the flows that exist and fit, so it never offers what is not there."""
+        flows = await self.offered(ctx)
+        lines = [f"{i}. {f.key.keyword} — {f.key.summary}" for i, f in enumerate(flows, 1)]
         return texts.MENU.format(items="\n".join(lines))
 
-    def _menu_choice(self, text: str) -> MenuKey | None:
-        key = MenuKey.from_keyword(text)
-        if key in self.flows:
-            return key
-        if text.isdigit() and 1 <= int(text) <= len(self.menu_order):
-            return self.menu_order[int(text) - 1]
-        return None
-
-    def wants_location(self, state: State | None, ctx: Context) -> bool:
-        """True when the conversation waits at a step that takes a location."""
-        if state is None or "step" not in state or self._expired(state, ctx):
-            return False
-        flow = self._flow_of(state)
-        if flow is None or state.get("fv") != flow.version or state["step"] == REVIEW:
-            return False
-        return flow.step(state["step"]).on_location is not None
+    async def _menu_choice(self, text: str, ctx: Context) -> MenuKey | None:
+        if not text.isdigit():
+            return None
+        flows = await self.offered(ctx)
+        return flows[int(text) - 1].key if 1 <= int(text) <= len(flows) else None
 
     # -- entry points ------------------------------------------------------------------------
-    async def start(self, key: MenuKey, ctx: Context, *, notice: str = "", first: Input | None = None) -> Outcome:
+    async def start(
+        self, key: MenuKey, ctx: Context, *, notice: str = "", first: Input | None = None, then: str | None = None
+    ) -> Outcome:
         flow = self.flows.get(key)
         if flow is None:
-            return Outcome(notice + texts.NOT_AVAILABLE.format(keyword=key.keyword) + "\n\n" + self.menu(), None)
-        for requirement in flow.requires:
-            missing = await requirement(ctx)
-            if missing:
-                return Outcome(notice + missing, None)
+            return Outcome(
+                notice + texts.NOT_AVAILABLE.format(keyword=key.keyword) + "\n\n" + await self.menu(ctx), None
+            )
+        missing = await _unmet(flow, ctx)
+        if missing is not None:
+            # Remembered, so that once the resident has done what was missing the flow carries on.
+            waiting = self._touch({"v": STATE_VERSION, "then": key.name}, ctx) if missing.via else None
+            return Outcome(notice + missing.message, waiting)
         state: State = {
             "v": STATE_VERSION,
             "flow": key.name,
             "fv": flow.version,
             "answers": {},
+            "facts": {},
+            "history": [],
             "editing": False,
         }
-        first_step = _next_step(flow, {}, after=None)
-        if first_step is None:  # a flow of no questions submits at once
-            outcome = await self._submit(flow, state, ctx)
-            return Outcome(notice + outcome.reply, outcome.state, started=key, completed=key)
-        state["step"] = first_step.name
-        if first is not None:
-            outcome = await self._answer(flow, state, first, ctx)
-            return Outcome(notice + outcome.reply, outcome.state, started=key, completed=outcome.completed)
+        if then and then != key.name:
+            state["then"] = then
         intro = f"{flow.intro}\n\n" if flow.intro else ""
-        return Outcome(notice + intro + first_step.prompt, self._touch(state, ctx), started=key)
+        state["step"] = ""
+        outcome = await self._forward(flow, state, ctx, after=None)
+        if first is None or outcome.state is None or outcome.state.get("step") in (None, REVIEW):
+            return replace(outcome, reply=_prefixed(notice + intro, outcome.reply), started=key)
+        answered = await self._answer(flow, outcome.state, first, ctx)
+        return replace(answered, reply=_prefixed(notice, answered.reply), started=key)
 
     async def handle(self, state: State | None, inp: Input, ctx: Context) -> Outcome:
         notice = ""
@@ -100,149 +139,431 @@ class Engine:
             # Only a flow in progress lost anything; an old "submitted" marker just goes.
             state, notice = None, (texts.TIMED_OUT + "\n\n" if "step" in state else "")
         active = state is not None and "step" in state
+        flow = self._flow_of(state) if active else None
+        if active and (flow is None or state.get("fv") != flow.version or state.get("v") != STATE_VERSION):
+            return await self._restart(flow, ctx)
+        if state is not None and state.get("v") != STATE_VERSION:
+            state = None
+        if isinstance(inp, Location) and inp.reported:
+            # WeChat reports the resident's position on its own: only a question that asks for it takes it.
+            if flow is not None and state is not None and _takes(flow, state, inp):
+                return await self._answer(flow, state, inp, ctx)
+            return Outcome("", state)
         text = normalise(inp) if isinstance(inp, str) else None
 
         if text is not None:
             command = Command.parse(text)
             if command is Command.MENU:
-                resume = texts.RESUME.format(title=self._title(state)) if active else ""
-                return Outcome(notice + self.menu() + resume, state)
-            if command is Command.CANCEL:
-                reply = texts.CANCELLED if active else texts.NOTHING_TO_CANCEL
-                return Outcome(notice + reply + "\n\n" + self.menu(), None)
-            # A bare number picks from the menu only outside a flow, and not as the answer to a
-            # timeout notice (it was meant for the question that timed out).
-            key = MenuKey.from_keyword(text) or (None if active or notice else self._menu_choice(text))
-            if key is not None:
-                return await self.start(key, ctx, notice=notice)
+                resume = texts.RESUME.format(title=flow.title) if flow else ""
+                return Outcome(notice + await self.menu(ctx) + resume, state)
+            if command is Command.CANCEL or (flow is not None and text in LEAVE_FORM):
+                reply = texts.CANCELLED if flow else texts.NOTHING_TO_CANCEL
+                return Outcome(notice + reply + "\n\n" + await self.menu(ctx), None)
 
-        if not active:
-            return self._idle(state, inp, text, notice)
-        assert state is not None
-        flow = self._flow_of(state)
-        if flow is None or state.get("fv") != flow.version or state.get("v") != STATE_VERSION:
-            return await self._restart(flow, ctx)
+        wanted = await self._wanted(inp, text, flow, state, notice, ctx)
+        if flow is None or state is None:
+            if wanted is not None:
+                then = state.get("then") if state else None
+                first = inp if isinstance(inp, Location) else None
+                return await self.start(wanted, ctx, notice=notice, first=first, then=then)
+            return await self._idle(state, inp, text, notice, ctx)
+
+        if wanted is not None:
+            return self._interrupted(flow, state, wanted, inp, ctx)
+        pending = state.pop("pending", None)
+        if pending is not None and text in _GO_ON:
+            return await self._reask(flow, state, ctx, "")
+        if pending is not None and text in _LEAVE:
+            first = Location(**pending["first"]) if pending.get("first") else None
+            return await self.start(MenuKey[pending["flow"]], ctx, first=first)
         if text is not None and Command.parse(text) is Command.BACK:
-            return self._back(flow, state, ctx)
+            return await self._back(flow, state, ctx)
         if state["step"] == REVIEW:
             return await self._review(flow, state, text, ctx)
+        group = flow.group_of(state["step"])
+        if group is not None and state["step"] == group.more:
+            return await self._more(flow, group, state, text, ctx)
         return await self._answer(flow, state, inp, ctx)
 
+    async def _wanted(
+        self, inp: Input, text: str | None, flow: Flow | None, state: State | None, notice: str, ctx: Context
+    ) -> MenuKey | None:
+        """The flow this input asks for, if it asks for one rather than answering the current step."""
+        if isinstance(inp, Click):
+            return inp.key
+        if text is not None:
+            key = MenuKey.from_keyword(text)
+            if key is not None and (flow is None or text not in LEAVE_FORM):
+                return key
+            # A bare number picks from the menu only outside a flow, and not as the answer to a
+            # timeout notice (it was meant for the question that timed out).
+            return None if flow or notice else await self._menu_choice(text, ctx)
+        if isinstance(inp, Location) and not (flow and state and _takes(flow, state, inp)):
+            return next((f.key for f in self.flows.values() if Location in f.takes), None)
+        return None
+
     # -- states ------------------------------------------------------------------------------
-    def _idle(self, state: State | None, inp: Input, text: str | None, notice: str) -> Outcome:
-        if state is not None and state.get("done") and text == "确认":
+    async def _idle(self, state: State | None, inp: Input, text: str | None, notice: str, ctx: Context) -> Outcome:
+        if state is not None and state.get("done") and text in CONFIRM_WORDS:
             return Outcome(notice + texts.ALREADY_SUBMITTED.format(reference=state["done"]), state)
         if isinstance(inp, Image):
             return Outcome(notice + texts.IMAGE_NOT_EXPECTED, state)
-        return Outcome(notice + texts.NOT_UNDERSTOOD + "\n\n" + self.menu(), state)
+        return Outcome(notice + texts.NOT_UNDERSTOOD + "\n\n" + await self.menu(ctx), state)
+
+    def _interrupted(self, flow: Flow, state: State, wanted: MenuKey, inp: Input, ctx: Context) -> Outcome:
+        """Another flow asked for in the middle of a form: say which form is open, and offer to go on or leave."""
+        if wanted == flow.key:
+            return Outcome(
+                texts.ALREADY_IN.format(title=flow.title) + "\n\n" + self._current(flow, state), self._touch(state, ctx)
+            )
+        first = {"lat": inp.lat, "lng": inp.lng, "label": inp.label} if isinstance(inp, Location) else None
+        item = state.get("item") or {}
+        count = len(state["answers"]) + len(item.get("answers", {}))
+        reply = texts.INTERRUPTED.format(title=flow.title, count=count, new=wanted.keyword)
+        return Outcome(reply, self._touch({**state, "pending": {"flow": wanted.name, "first": first}}, ctx))
 
     async def _restart(self, flow: Flow | None, ctx: Context) -> Outcome:
         if flow is None:
-            return Outcome(texts.FLOW_GONE + "\n\n" + self.menu(), None)
-        outcome = await self.start(flow.key, ctx, notice=texts.FLOW_CHANGED + "\n\n")
-        return outcome
+            return Outcome(texts.FLOW_GONE + "\n\n" + await self.menu(ctx), None)
+        return await self.start(flow.key, ctx, notice=texts.FLOW_CHANGED + "\n\n")
 
+    # -- asking and answering -------------------------------------------------------------
     async def _answer(self, flow: Flow, state: State, inp: Input, ctx: Context) -> Outcome:
         step = flow.step(state["step"])
+        group = flow.group_of(step.name)
+        item = state.get("item") or {"at": None, "answers": {}}
+        scope = item["answers"] if group else state["answers"]
+        filled = Filled(scope, state.get("facts", {}))
+        shown = _shown(state, step)
         try:
-            value = _parse(step, inp, Asked(ctx.today, state["answers"]))
+            value = _parse(step, inp, Asked(ctx.today, scope), shown)
             if step.check is not None:
-                value = await step.check(value, ctx, state["answers"])
+                value = await step.check(value, ctx, filled)
+        except Again as again:
+            return await self._ask(flow, state, step, ctx, notice=again.message + "\n\n", push=False, act=True)
         except Told as exc:
-            return Outcome(f"{exc.message}\n\n{step.prompt}", self._touch(state, ctx))
-        answers = _prune(flow, _void_dependents(flow, state["answers"], step.name, value))
-        editing = bool(state.get("editing"))
-        # From 修改 N, only questions the change newly calls for come before the review again.
-        following = _next_step(flow, answers, after=None if editing else step.name, unanswered_only=editing)
-        return await self._go(
-            flow, {**state, "answers": answers, "editing": editing and following is not None}, following, ctx
-        )
+            return Outcome(f"{exc.message}\n{step.again}", self._touch(state, ctx))
+        facts = dict(state.get("facts", {}))
+        if isinstance(value, Checked):
+            facts.update(value.facts)
+            value = value.value
+        answers = _void_dependents(flow, scope, step.name, value)
+        if group is not None:
+            state = {**state, "facts": facts, "item": {**item, "answers": _prune(group.steps, answers, facts)}}
+            return await self._forward_in_item(flow, group, state, ctx, after=step.name)
+        state = {**state, "facts": facts, "answers": _prune(tuple(flow.all_steps), answers, facts)}
+        return await self._forward(flow, state, ctx, after=step.name)
 
-    async def _go(self, flow: Flow, state: State, step: Step | None, ctx: Context) -> Outcome:
-        if step is not None:
-            kept = state["answers"].get(step.name)
-            hint = texts.KEPT_ANSWER.format(value=step.show(kept)) if step.name in state["answers"] else ""
-            return Outcome(step.prompt + hint, self._touch({**state, "step": step.name}, ctx))
+    async def _forward(self, flow: Flow, state: State, ctx: Context, *, after: str | None) -> Outcome:
+        """Ask what comes after `after` (a step or a group name; None: from the top). From 修改 N,
+        only questions the change newly calls for come before the review again."""
+        editing = bool(state.get("editing"))
+        filled = Filled(state["answers"], state.get("facts", {}))
+        names = [p.name for p in flow.steps]
+        start = 0 if after is None or editing else names.index(after) + 1
+        for part in flow.steps[start:]:
+            if not part.applies(filled):
+                continue
+            if isinstance(part, Group):
+                if editing and state["answers"].get(part.name):
+                    continue
+                return await self._new_item(flow, part, state, ctx)
+            if editing and part.name in state["answers"]:
+                continue
+            return await self._ask(flow, state, part, ctx)
+        state = {**state, "editing": False}
         if flow.review:
-            return Outcome(self._review_text(flow, state["answers"]), self._touch({**state, "step": REVIEW}, ctx))
+            state = {**state, "sid": state.get("sid") or uuid.uuid4().hex}
+            return self._show_review(flow, self._moved(state, REVIEW), ctx)
         return await self._submit(flow, state, ctx)
 
-    async def _review(self, flow: Flow, state: State, text: str | None, ctx: Context) -> Outcome:
-        if text == "确认":
-            unanswered = _next_step(flow, state["answers"], after=None, unanswered_only=True)
-            if unanswered is not None:  # left by 返回 from a question a change called for
-                return await self._go(flow, {**state, "editing": True}, unanswered, ctx)
-            return await self._submit(flow, state, ctx)
-        visible = _answered_steps(flow, state["answers"])
-        match = _EDIT.match(text or "")
-        if match:
-            n = int(match.group(1))
-            if 1 <= n <= len(visible):
-                step = visible[n - 1]
-                edited = {**state, "step": step.name, "editing": True}
-                hint = texts.KEPT_ANSWER.format(value=step.show(state["answers"][step.name]))
-                return Outcome(step.prompt + hint, self._touch(edited, ctx))
-            return Outcome(
-                texts.NO_SUCH_ITEM.format(n=n, count=len(visible)) + "\n\n" + self._review_text(flow, state["answers"]),
-                self._touch(state, ctx),
-            )
-        return Outcome(
-            texts.REVIEW_EXPECTED + "\n\n" + self._review_text(flow, state["answers"]),
-            self._touch(state, ctx),
-        )
+    async def _ask(
+        self,
+        flow: Flow,
+        state: State,
+        step: Step,
+        ctx: Context,
+        *,
+        notice: str = "",
+        push: bool = True,
+        act: bool | None = None,
+    ) -> Outcome:
+        """Move to `step`: do what asking it does, then put the question (with the answer kept, if any)."""
+        group = flow.group_of(step.name)
+        scope = (state.get("item") or {}).get("answers", {}) if group else state["answers"]
+        filled = Filled(scope, state.get("facts", {}))
+        before = state
+        state = self._moved(state, step.name) if push else state
+        try:
+            # What asking does is done for a question not yet answered (返回 to an answered one
+            # sends no second code), or when the answer asks for it again (「重发」).
+            if step.on_ask is not None and (act if act is not None else step.name not in scope):
+                await step.on_ask(ctx, filled)
+            if step.choices_from is not None:
+                choices = tuple(await step.choices_from(ctx, filled))
+                state = {**state, "shown": {**state.get("shown", {}), step.name: [_saved(c) for c in choices]}}
+        except Told as exc:
+            # Asking could not be done (the SMS gateway refused): the conversation stays where it
+            # was, so the answer that led here can be given again (or changed).
+            if not before.get("step"):
+                return Outcome(notice + exc.message, None)
+            return Outcome(f"{notice}{exc.message}\n\n{self._current(flow, before)}", self._touch(before, ctx))
+        hint = texts.KEPT_ANSWER.format(value=step.show(scope[step.name])) if step.name in scope else ""
+        return Outcome(notice + step.prompt(_shown(state, step)) + hint, self._touch(state, ctx))
 
-    def _back(self, flow: Flow, state: State, ctx: Context) -> Outcome:
+    async def _reask(self, flow: Flow, state: State, ctx: Context, notice: str) -> Outcome:
+        """The current question again, as it was put (no action repeated)."""
+        return Outcome(notice + self._current(flow, state), self._touch(state, ctx))
+
+    def _current(self, flow: Flow, state: State) -> str:
+        if state["step"] == REVIEW:
+            return self._review_text(flow, state)
+        group = flow.group_of(state["step"])
+        if group is not None and state["step"] == group.more:
+            return self._more_prompt(group, state)
+        step = flow.step(state["step"])
+        return step.prompt(_shown(state, step))
+
+    # -- groups ------------------------------------------------------------------------------
+    async def _new_item(self, flow: Flow, group: Group, state: State, ctx: Context) -> Outcome:
+        state = {**state, "item": {"at": None, "answers": {}}}
+        return await self._forward_in_item(flow, group, state, ctx, after=None)
+
+    async def _forward_in_item(
+        self, flow: Flow, group: Group, state: State, ctx: Context, *, after: str | None
+    ) -> Outcome:
+        item = state["item"]
+        filled = Filled(item["answers"], state.get("facts", {}))
+        names = [s.name for s in group.steps]
+        start = 0 if after is None else names.index(after) + 1
+        for step in group.steps[start:]:
+            if step.applies(filled):
+                return await self._ask(flow, state, step, ctx)
+        items = list(state["answers"].get(group.name, []))
+        kept = dict(item["answers"])
+        try:
+            if group.check_item is not None:
+                others = [x for i, x in enumerate(items) if i != item["at"]]
+                kept = dict(await group.check_item(ctx, kept, others))
+        except Told as exc:  # this one is refused; the batch goes on
+            state = {**state, "item": None}
+            return self._ask_more(flow, group, state, ctx, notice=exc.message + "\n\n")
+        if item["at"] is None:
+            items.append(kept)
+        else:
+            items[item["at"]] = kept
+        state = {**state, "answers": {**state["answers"], group.name: items}, "item": None}
+        if state.get("editing"):
+            return await self._forward(flow, state, ctx, after=group.name)
+        added = texts.ITEM_ADDED.format(item=group.item, line=group.describe(kept)) + "\n"
+        return self._ask_more(flow, group, state, ctx, notice=added)
+
+    def _ask_more(self, flow: Flow, group: Group, state: State, ctx: Context, *, notice: str = "") -> Outcome:
+        state = self._moved(state, group.more)
+        return Outcome(notice + self._more_prompt(group, state), self._touch(state, ctx))
+
+    def _more_prompt(self, group: Group, state: State) -> str:
+        items = state["answers"].get(group.name, [])
+        listed = "\n".join(f"{i}. {group.describe(x)}" for i, x in enumerate(items, 1))
+        head = texts.ITEMS_SO_FAR.format(n=len(items), item=group.item, lines=listed) if items else ""
+        return head + texts.ADD_MORE.format(item=group.item)
+
+    async def _more(self, flow: Flow, group: Group, state: State, text: str | None, ctx: Context) -> Outcome:
+        items = state["answers"].get(group.name, [])
+        if text in _ADD_MORE:
+            limit = group.max_items(ctx)
+            if len(items) >= limit:
+                return Outcome(
+                    texts.ITEMS_FULL.format(n=limit, item=group.item) + "\n" + self._more_prompt(group, state),
+                    self._touch(state, ctx),
+                )
+            return await self._new_item(flow, group, state, ctx)
+        if text in _DONE:
+            if not items:
+                return Outcome(
+                    texts.NO_ITEMS.format(item=group.item) + "\n" + self._more_prompt(group, state),
+                    self._touch(state, ctx),
+                )
+            return await self._forward(flow, state, ctx, after=group.name)
+        return Outcome(texts.MORE_EXPECTED, self._touch(state, ctx))
+
+    # -- back, review, submit --------------------------------------------------------------
+    async def _back(self, flow: Flow, state: State, ctx: Context) -> Outcome:
         if state.get("editing"):  # from 修改 N: back to the review, nothing changed
-            return Outcome(
-                self._review_text(flow, state["answers"]),
-                self._touch({**state, "step": REVIEW, "editing": False}, ctx),
-            )
-        current = None if state["step"] == REVIEW else state["step"]
-        previous = _previous_step(flow, state["answers"], before=current)
-        if previous is None:
-            step = flow.step(state["step"])
-            return Outcome(texts.AT_FIRST + "\n\n" + step.prompt, self._touch(state, ctx))
-        hint = texts.KEPT_ANSWER.format(value=previous.show(state["answers"][previous.name]))
-        return Outcome(previous.prompt + hint, self._touch({**state, "step": previous.name}, ctx))
+            return self._show_review(flow, {**state, "step": REVIEW, "editing": False, "item": None}, ctx)
+        history = list(state.get("history", []))
+        facts = state.get("facts", {})
+        while history:  # the steps actually asked, less those whose condition no longer holds
+            name = history.pop()
+            group = flow.group_of(name)
+            if group is not None and name == group.more:  # the item being added is dropped
+                back = {**state, "history": history, "item": None, "step": name}
+                return Outcome(self._more_prompt(group, back), self._touch(back, ctx))
+            step = flow.step(name)
+            if group is not None:
+                item = state.get("item")
+                if not item or not item.get("answers"):
+                    items = state["answers"].get(group.name, [])
+                    if not items:
+                        continue
+                    item = {"at": len(items) - 1, "answers": dict(items[-1])}
+                if step.applies(Filled(item["answers"], facts)):
+                    return await self._ask(
+                        flow, {**state, "history": history, "item": item, "step": name}, step, ctx, push=False
+                    )
+                continue
+            if step.applies(Filled(state["answers"], facts)) and step.name in state["answers"]:
+                back = {**state, "history": history, "step": name, "item": None}
+                return await self._ask(flow, back, step, ctx, push=False)
+        return Outcome(texts.AT_FIRST + "\n\n" + self._current(flow, state), self._touch(state, ctx))
+
+    def _show_review(self, flow: Flow, state: State, ctx: Context, notice: str = "") -> Outcome:
+        return Outcome(notice + self._review_text(flow, state), self._touch(state, ctx))
+
+    async def _review(self, flow: Flow, state: State, text: str | None, ctx: Context) -> Outcome:
+        if text in CONFIRM_WORDS:
+            missing = await _unmet(flow, ctx)
+            if missing is not None:  # something changed since the start (an account unbound, a rule no longer met)
+                return Outcome(missing.message + "\n\n" + texts.CONFIRM_LATER, self._touch(state, ctx))
+            unanswered = await self._forward(flow, {**state, "editing": True}, ctx, after=None)
+            if unanswered.state is not None and unanswered.state.get("step") != REVIEW:
+                return unanswered  # left by 返回 from a question a change called for
+            return await self._submit(flow, state, ctx)
+        if text in _SHOW_REVIEW:
+            return self._show_review(flow, state, ctx)
+        lines = _review_lines(flow, state)
+        edit, delete = _EDIT.match(text or ""), _DELETE.match(text or "")
+        if edit or delete:
+            n = int((edit or delete).group(1))  # type: ignore[union-attr]
+            if not 1 <= n <= len(lines):
+                notice = texts.NO_SUCH_ITEM.format(n=n, count=len(lines)) + "\n\n"
+                return self._show_review(flow, state, ctx, notice)
+            part, index = lines[n - 1][0], lines[n - 1][1]
+            if delete:
+                if not isinstance(part, Group):
+                    return Outcome(texts.DELETE_ONLY_ITEMS, self._touch(state, ctx))
+                items = [x for i, x in enumerate(state["answers"][part.name]) if i != index]
+                state = {**state, "answers": {**state["answers"], part.name: items}}
+                return self._show_review(flow, state, ctx, texts.ITEM_DELETED.format(item=part.item) + "\n\n")
+            editing = {**state, "editing": True, "history": []}
+            if isinstance(part, Group):
+                item = {"at": index, "answers": dict(state["answers"][part.name][index])}
+                first = next(s for s in part.steps if s.applies(Filled(item["answers"], state.get("facts", {}))))
+                return await self._ask(flow, {**editing, "item": item}, first, ctx)
+            return await self._ask(flow, editing, part, ctx)
+        return Outcome(texts.REVIEW_EXPECTED, self._touch(state, ctx))
 
     async def _submit(self, flow: Flow, state: State, ctx: Context) -> Outcome:
+        filled = Filled(state["answers"], state.get("facts", {}))
         try:
-            finished: Finished = await flow.submit(ctx, state["answers"])
+            if flow.review:  # what the resident confirmed is done once, whatever is delivered twice
+                sid = state["sid"]
+                finished: Finished | Submitted = await ctx.services.submissions.once(
+                    sid, flow.key.name, ctx.openid, lambda: flow.submit(replace(ctx, submission_id=sid), filled)
+                )
+            else:  # answers, lookups and bindings that may as well run again
+                finished = await flow.submit(ctx, filled)
         except Told as exc:  # found wrong only on submit (a conflict, a service down): nothing lost
             if flow.review:
-                return Outcome(
-                    exc.message + "\n\n" + self._review_text(flow, state["answers"]), self._touch(state, ctx)
-                )
-            last = _previous_step(flow, state["answers"], before=None)
-            if last is None:
-                return Outcome(exc.message, None)
-            return Outcome(exc.message + "\n\n" + last.prompt, self._touch({**state, "step": last.name}, ctx))
+                return self._show_review(flow, state, ctx, exc.message + "\n\n")
+            return (
+                Outcome(exc.message + "\n\n" + self._current(flow, state), self._touch(state, ctx))
+                if state.get("step")
+                else Outcome(exc.message, None)
+            )
+        then = state.get("then")
+        if then and then in self._by_name and then != flow.key.name:
+            following = await self.start(MenuKey[then], ctx)
+            return Outcome(
+                _prefixed(_text(finished.reply) + "\n\n", following.reply),
+                following.state,
+                started=following.started,
+                completed=flow.key,
+            )
         if finished.reference is None:
             return Outcome(finished.reply, None, completed=flow.key)
         done = {"v": STATE_VERSION, "flow": flow.key.name, "done": finished.reference}
         return Outcome(finished.reply, self._touch(done, ctx), completed=flow.key)
 
     # -- helpers -----------------------------------------------------------------------------
-    def _review_text(self, flow: Flow, answers: dict[str, Any]) -> str:
-        lines = [f"{i}. {s.label}：{s.show(answers[s.name])}" for i, s in enumerate(_answered_steps(flow, answers), 1)]
-        return texts.REVIEW.format(title=flow.title, lines="\n".join(lines))
+    def _review_text(self, flow: Flow, state: State) -> str:
+        lines = []
+        for i, (part, index) in enumerate(_review_lines(flow, state), 1):
+            if isinstance(part, Group):
+                lines.append(f"{i}. {part.item}：{part.describe(state['answers'][part.name][index])}")
+            else:
+                lines.append(f"{i}. {part.label}：{part.show(state['answers'][part.name])}")
+        groups = any(True for _ in flow.groups)
+        return texts.REVIEW.format(title=flow.title, lines="\n".join(lines)) + (texts.REVIEW_ITEMS if groups else "")
 
     def _flow_of(self, state: State | None) -> Flow | None:
-        return self._by_name.get(state.get("flow")) if state else None
-
-    def _title(self, state: State | None) -> str:
-        flow = self._flow_of(state)
-        return flow.title if flow else ""
+        return self._by_name.get(state.get("flow", "")) if state else None
 
     def _expired(self, state: State, ctx: Context) -> bool:
         return ctx.now.timestamp() - state.get("updated_at", 0) > self.idle_timeout.total_seconds()
+
+    @staticmethod
+    def _moved(state: State, step: str) -> State:
+        """At `step` now; the step left is remembered for 返回."""
+        history = list(state.get("history", []))
+        if state.get("step") and state["step"] not in (REVIEW, step):
+            history.append(state["step"])
+        return {**state, "step": step, "history": history}
 
     @staticmethod
     def _touch(state: State, ctx: Context) -> State:
         return {**state, "updated_at": round(ctx.now.timestamp(), 3)}
 
 
-def _parse(step: Step, inp: Input, asked: Asked) -> Any:
+async def _unmet(flow: Flow, ctx: Context) -> Missing | None:
+    for requirement in flow.requires:
+        missing = await requirement(ctx)
+        if missing is not None:
+            return missing
+    return None
+
+
+def _takes(flow: Flow, state: State, inp: Location) -> bool:
+    """Whether the question waiting for an answer takes a location."""
+    step = state.get("step")
+    if not step or step == REVIEW or _is_more(flow, step):
+        return False
+    return flow.step(step).on_location is not None
+
+
+def _is_more(flow: Flow, step: str) -> bool:
+    group = flow.group_of(step)
+    return group is not None and step == group.more
+
+
+def _review_lines(flow: Flow, state: State) -> list[tuple[Step | Group, int]]:
+    """What the review numbers, in order: each answered step, and each item of a group."""
+    filled = Filled(state["answers"], state.get("facts", {}))
+    lines: list[tuple[Step | Group, int]] = []
+    for part in flow.steps:
+        if not part.applies(filled) or part.name not in state["answers"]:
+            continue
+        if isinstance(part, Group):
+            lines.extend((part, i) for i in range(len(state["answers"][part.name])))
+        else:
+            lines.append((part, 0))
+    return lines
+
+
+def _saved(choice: Choice) -> list[Any]:
+    return [choice.label, choice.kept, list(choice.aliases)]
+
+
+def _shown(state: State, step: Step) -> tuple[Choice, ...]:
+    """The choices the resident was shown for `step`: computed when asked, or declared."""
+    if step.choices_from is None:
+        return step.choices
+    return tuple(
+        Choice(label, tuple(aliases), kept) for label, kept, aliases in state.get("shown", {}).get(step.name, [])
+    )
+
+
+def _parse(step: Step, inp: Input, asked: Asked, choices: Sequence[Choice]) -> Any:
     if isinstance(inp, Location):
         if step.on_location is None:
             raise Invalid(texts.WANT_TEXT)
@@ -251,9 +572,11 @@ def _parse(step: Step, inp: Input, asked: Asked) -> Any:
         if step.on_image is None:
             raise Invalid(texts.WANT_TEXT)
         return step.on_image(inp)
+    if isinstance(inp, Click):  # never reaches a step: a click asks for a flow
+        raise Invalid(texts.WANT_TEXT)
     text = normalise(inp)
-    if step.choices:
-        return _choose(step, text)
+    if choices:
+        return _choose(choices, text)
     if step.parse_in is not None:
         return step.parse_in(text, asked)
     if step.parse is None:
@@ -261,47 +584,35 @@ def _parse(step: Step, inp: Input, asked: Asked) -> Any:
     return step.parse(text)
 
 
-def _choose(step: Step, text: str) -> str:
-    for number, choice in enumerate(step.choices, 1):
+def _choose(choices: Sequence[Choice], text: str) -> Any:
+    for number, choice in enumerate(choices, 1):
         if text in (str(number), choice.label, *choice.aliases):
-            return choice.label
-    options = "、".join(f"{i}（{c.label}）" for i, c in enumerate(step.choices, 1))
+            return choice.kept
+    options = "、".join(f"{i}（{c.label}）" for i, c in enumerate(choices, 1))
     raise Invalid(texts.NOT_A_CHOICE.format(options=options))
 
 
 def _void_dependents(flow: Flow, answers: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
     """Store an answer; if it changed, drop the answers that were given on the strength of it."""
     changed = name in answers and answers[name] != value
-    voided = {s.name for s in flow.steps if changed and name in s.depends_on}
+    voided = {s.name for s in flow.all_steps if changed and name in s.depends_on}
     return {**{k: v for k, v in answers.items() if k not in voided}, name: value}
 
 
-def _prune(flow: Flow, answers: dict[str, Any]) -> dict[str, Any]:
+def _prune(steps: tuple[Step, ...], answers: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
     """Drop answers of steps whose condition no longer holds (until nothing changes)."""
     while True:
-        stale = [s.name for s in flow.steps if s.name in answers and not s.applies(answers)]
+        filled = Filled(answers, facts)
+        stale = [s.name for s in steps if s.name in answers and not s.applies(filled)]
         if not stale:
             return answers
         answers = {k: v for k, v in answers.items() if k not in stale}
 
 
-def _next_step(flow: Flow, answers: dict[str, Any], *, after: str | None, unanswered_only: bool = False) -> Step | None:
-    names = [s.name for s in flow.steps]
-    start = 0 if after is None else names.index(after) + 1
-    for step in flow.steps[start:]:
-        if step.applies(answers) and not (unanswered_only and step.name in answers):
-            return step
-    return None
+def _text(reply: Any) -> str:
+    return reply if isinstance(reply, str) else ""
 
 
-def _previous_step(flow: Flow, answers: dict[str, Any], *, before: str | None) -> Step | None:
-    names = [s.name for s in flow.steps]
-    end = len(names) if before is None else names.index(before)
-    for step in reversed(flow.steps[:end]):
-        if step.applies(answers) and step.name in answers:
-            return step
-    return None
-
-
-def _answered_steps(flow: Flow, answers: dict[str, Any]) -> list[Step]:
-    return [s for s in flow.steps if s.name in answers and s.applies(answers)]
+def _prefixed(prefix: str, reply: Any) -> Any:
+    """`prefix` before a text reply; a news card goes as it is."""
+    return prefix + reply if isinstance(reply, str) else reply

@@ -6,11 +6,12 @@ from enum import Enum
 
 
 class MenuKey(Enum):
-    """Value: (keyword a resident types, short description for the menu)."""
+    """Value: (keyword a resident types, short description for the menu[, the custom-menu button's
+    name when it is not the keyword])."""
 
     ACCOUNT_REGISTER = ("注册", "注册个人账号")
     ACCOUNT_LOGIN = ("登录", "绑定个人或单位账号")
-    ACCOUNT_LOGOUT = ("退出", "解除绑定")
+    ACCOUNT_LOGOUT = ("退出", "解除账号与本微信的绑定", "解除绑定")
     REALNAME = ("实名认证", "完成实名认证")
     RESIDENCE_REGISTER = ("居住登记", "申报居住登记")
     ELIGIBILITY = ("办证资格", "查询能否申领居住证")
@@ -32,6 +33,10 @@ class MenuKey(Enum):
         return self.value[1]
 
     @property
+    def button(self) -> str:
+        return self.value[2] if len(self.value) > 2 else self.keyword
+
+    @property
     def event_key(self) -> str:
         return self.name
 
@@ -44,7 +49,7 @@ class MenuKey(Enum):
         return _BY_KEYWORD.get(text.strip())
 
 
-_BY_KEYWORD = {key.keyword: key for key in MenuKey}
+_BY_KEYWORD = {key.keyword: key for key in MenuKey} | {key.button: key for key in MenuKey}
 
 
 class Command(Enum):
@@ -60,3 +65,10 @@ class Command(Enum):
 
 
 _BY_WORD = {word: command for command in Command for word in command.value}
+
+# Inside a form 退出 means leaving the form, like 取消; at the top level it is the 退出 flow (unbinding).
+LEAVE_FORM = frozenset({"退出"})
+# What people type to say yes to a review, besides 确认.
+CONFIRM_WORDS = frozenset(
+    {"确认", "确定", "是", "是的", "对", "对的", "好", "好的", "可以", "提交", "确认提交", "没问题"}
+)

@@ -15,10 +15,10 @@ import logging
 
 from bot.services.security import hash_password
 from bot.wechat.api import WeChatAPIError
-from conversations.flow import Answers, Choice, Context, Finished, Flow, Step
+from conversations.flow import Audience, Checked, Choice, Context, Filled, Finished, Flow, Step
 from conversations.keys import MenuKey
 from conversations.parsers import new_password, username
-from conversations.verification import check_code, code_or_resend, send_code
+from conversations.verification import code_step
 from models import AccountKind
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ SIGNED_OUT_ELSEWHERE = (
 )
 
 
-async def _check_password(password: str, ctx: Context, answers: Answers) -> dict[str, object]:
+async def _check_password(password: str, ctx: Context, answers: Filled) -> Checked:
     login = await ctx.services.accounts.check_password(
         username=answers["login.username"],
         password=password,
@@ -38,36 +38,31 @@ async def _check_password(password: str, ctx: Context, answers: Answers) -> dict
         openid=ctx.openid,
         now=ctx.now,
     )
-    if not login.trusted:
-        await send_code(ctx, login.phone, PURPOSE)
-    # The password itself is never kept: only what the next questions need.
-    return {
+    # The password itself is never kept: only what the next questions need to know.
+    facts = {
         "account_id": login.account_id,
         "trusted": login.trusted,
         "must_change": login.must_change_password,
         "phone": login.phone,
     }
+    return Checked("已验证", {"login": facts})
 
 
-def _needs_code(answers: Answers) -> bool:
-    return not answers["login.password"]["trusted"]
+def _needs_code(filled: Filled) -> bool:
+    return not filled.facts["login"]["trusted"]
 
 
-def _must_change(answers: Answers) -> bool:
-    return bool(answers["login.password"]["must_change"])
+def _must_change(filled: Filled) -> bool:
+    return bool(filled.facts["login"]["must_change"])
 
 
-async def _verify_code(code: str, ctx: Context, answers: Answers) -> bool:
-    return await check_code(ctx, answers["login.password"]["phone"], PURPOSE, code)
-
-
-async def _hash_new_password(password: str, ctx: Context, answers: Answers) -> str:
+async def _hash_new_password(password: str, ctx: Context, answers: Filled) -> str:
     new_password(password, username=answers["login.username"])
     return await hash_password(password)
 
 
-async def _bind(ctx: Context, answers: Answers) -> Finished:
-    checked = answers["login.password"]
+async def _bind(ctx: Context, answers: Filled) -> Finished:
+    checked = answers.facts["login"]
     previous = await ctx.services.accounts.bind(
         checked["account_id"], ctx.openid, new_password_hash=answers.get("login.new_password")
     )
@@ -93,6 +88,7 @@ FLOW = Flow(
     key=MenuKey.ACCOUNT_LOGIN,
     title="登录",
     review=False,
+    offered_to=frozenset({Audience.STRANGER}),
     steps=(
         Step(
             "login.kind",
@@ -113,15 +109,13 @@ FLOW = Flow(
             depends_on=("login.kind", "login.username"),
             show=lambda v: "已验证",
         ),
-        Step(
+        code_step(
             "login.sms_code",
             "第一次在这个微信上登录，需要短信验证。验证码已发送到账号登记的手机，请输入6位验证码；没有收到请回复「重发」：",
-            "短信验证",
-            parse=code_or_resend,
-            check=_verify_code,
+            purpose=PURPOSE,
+            phone=lambda filled: filled.facts["login"]["phone"],
             when=_needs_code,
             depends_on=("login.password",),
-            show=lambda v: "已验证",
         ),
         Step(
             "login.new_password",

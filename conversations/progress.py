@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conversations.flow import Answers, Context, Finished, Flow
+from conversations.flow import Answers, Audience, Context, Finished, Flow
 from conversations.keys import MenuKey
 from conversations.requirements import bound
 from models import AccountKind, Permit, ResidenceRegistration
@@ -65,4 +65,12 @@ def _registrations(rows: list[ResidenceRegistration]) -> str:
     return "\n".join(lines)
 
 
-FLOW = Flow(key=MenuKey.PROGRESS, title="办理进度", review=False, steps=(), requires=(bound,), submit=_show)
+FLOW = Flow(
+    key=MenuKey.PROGRESS,
+    title="办理进度",
+    review=False,
+    steps=(),
+    offered_to=frozenset({Audience.PERSONAL}),
+    requires=(bound,),
+    submit=_show,
+)

@@ -9,19 +9,19 @@ Then the configured provider decides; the account records when and how it was ve
 
 from __future__ import annotations
 
-from conversations.flow import Answers, Asked, Context, Finished, Flow, Image, Step
+from conversations.flow import Answers, Asked, Audience, Context, Finished, Flow, Image, Missing, Step
 from conversations.keys import MenuKey
 from conversations.parsers import Invalid, person_name, resident_id
 from conversations.requirements import bound_personal
 
 
-async def _not_yet_verified(ctx: Context) -> str | None:
+async def _not_yet_verified(ctx: Context) -> Missing | None:
     missing = await bound_personal(ctx)
     if missing:
         return missing
     account = await ctx.services.accounts.bound_account(ctx.openid)
     if account is not None and account.realname_verified:
-        return "您的账号已经完成实名认证，无需再次认证。回复「菜单」查看可办理的业务。"
+        return Missing("您的账号已经完成实名认证，无需再次认证。回复「菜单」查看可办理的业务。")
     return None
 
 
@@ -75,6 +75,7 @@ FLOW = Flow(
     key=MenuKey.REALNAME,
     title="实名认证",
     review=False,
+    offered_to=frozenset({Audience.PERSONAL}),
     requires=(_not_yet_verified,),
     intro="实名认证需要核对姓名、身份证号码，并上传身份证人像面照片。",
     steps=(

@@ -16,7 +16,7 @@ The ID number is kept encrypted and the password only as its hash, in the conver
 from __future__ import annotations
 
 from bot.services.security import ProtectedId, hash_password
-from conversations.flow import Answers, Asked, Choice, Context, Finished, Flow, Step
+from conversations.flow import Answers, Asked, Audience, Choice, Context, Finished, Flow, Step
 from conversations.keys import MenuKey
 from conversations.parsers import (
     Invalid,
@@ -27,7 +27,8 @@ from conversations.parsers import (
     resident_id,
     username,
 )
-from conversations.verification import check_code, code_or_resend, send_code
+from conversations.requirements import not_bound
+from conversations.verification import code_step
 
 PURPOSE = "register"
 AGREEMENT = (
@@ -49,15 +50,6 @@ async def _protect_id(number: str, ctx: Context, answers: Answers) -> dict[str, 
             "如果忘记了用户名或密码，请带身份证到受理点找回（回复「受理点」查询地址）。"
         )
     return {"encrypted": protected.encrypted, "lookup_hash": protected.lookup_hash, "masked": protected.masked}
-
-
-async def _send_code(phone: str, ctx: Context, answers: Answers) -> str:
-    await send_code(ctx, phone, PURPOSE)
-    return phone
-
-
-async def _verify_code(code: str, ctx: Context, answers: Answers) -> bool:
-    return await check_code(ctx, answers["register.phone"], PURPOSE, code)
 
 
 async def _free_username(name: str, ctx: Context, answers: Answers) -> str:
@@ -92,6 +84,8 @@ async def _create(ctx: Context, answers: Answers) -> Finished:
 FLOW = Flow(
     key=MenuKey.ACCOUNT_REGISTER,
     title="注册个人账号",
+    offered_to=frozenset({Audience.STRANGER}),
+    requires=(not_bound,),
     intro="注册个人账号，共8个问题，随时可以回复「返回」或「取消」。",
     steps=(
         Step("register.name", "请输入您的姓名（与身份证一致）：", "姓名", parse=person_name),
@@ -109,16 +103,13 @@ FLOW = Flow(
             "请输入您的手机号码，我们会发送短信验证码：",
             "手机号码",
             parse=cn_mobile,
-            check=_send_code,
         ),
-        Step(
+        code_step(
             "register.sms_code",
             "请输入短信验证码（6位数字）；没有收到请回复「重发」：",
-            "短信验证",
-            parse=code_or_resend,
-            check=_verify_code,
+            purpose=PURPOSE,
+            phone=lambda filled: filled["register.phone"],
             depends_on=("register.phone",),
-            show=lambda v: "已验证",
         ),
         Step(
             "register.username",

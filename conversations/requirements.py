@@ -1,37 +1,60 @@
-"""What a flow may need before it starts; each says what is missing and which keyword gets it."""
+"""What a flow may need before it starts (and again at 确认); each says what is missing and which
+flow gets it, so that the engine can carry on with the asked-for flow once that one is done."""
 
 from __future__ import annotations
 
-from conversations.flow import Context
-from models import AccountKind
+from conversations.flow import Audience, Context, Missing
+from conversations.keys import MenuKey
+from models import Account, AccountKind
 
-NOT_BOUND = "请先登录：回复「登录」绑定您的账号；还没有账号请回复「注册」。"
-NOT_PERSONAL = "这项业务需要个人账号。您现在绑定的是单位账号，请回复「退出」后用个人账号「登录」。"
-NOT_UNIT = "这项业务需要单位账号。单位账号由受理点开通，开通后回复「登录」选择「单位」绑定。"
-NOT_REALNAME = "这项业务需要先完成实名认证：请回复「实名认证」。"
-
-
-async def bound(ctx: Context) -> str | None:
-    return None if await ctx.services.accounts.bound_account(ctx.openid) else NOT_BOUND
+NOT_BOUND = Missing("请先登录：回复「登录」绑定您的账号；还没有账号请回复「注册」。", via=MenuKey.ACCOUNT_LOGIN)
+NOT_PERSONAL = Missing("这项业务需要个人账号。您现在绑定的是单位账号，请回复「退出」后用个人账号「登录」。")
+NOT_UNIT = Missing("这项业务需要单位账号。单位账号由受理点开通，开通后回复「登录」选择「单位」绑定。")
+NOT_REALNAME = Missing("这项业务需要先完成实名认证：请回复「实名认证」。", via=MenuKey.REALNAME)
+ALREADY_BOUND = Missing("本微信已经绑定了账号{username}，无需再注册。要用另一个账号，请先回复「退出」解除绑定。")
 
 
-async def bound_personal(ctx: Context) -> str | None:
-    account = await ctx.services.accounts.bound_account(ctx.openid)
+async def _account(ctx: Context) -> Account | None:
+    return await ctx.services.accounts.bound_account(ctx.openid)
+
+
+async def audience(ctx: Context) -> Audience:
+    """Who is asking, for the menu."""
+    account = await _account(ctx)
+    if account is None:
+        return Audience.STRANGER
+    return Audience.UNIT if account.kind is AccountKind.UNIT else Audience.PERSONAL
+
+
+async def not_bound(ctx: Context) -> Missing | None:
+    account = await _account(ctx)
+    if account is None:
+        return None
+    return Missing(ALREADY_BOUND.message.format(username=account.username))
+
+
+async def bound(ctx: Context) -> Missing | None:
+    return None if await _account(ctx) else NOT_BOUND
+
+
+async def bound_personal(ctx: Context) -> Missing | None:
+    account = await _account(ctx)
     if account is None:
         return NOT_BOUND
     return None if account.kind is AccountKind.PERSONAL else NOT_PERSONAL
 
 
-async def bound_unit(ctx: Context) -> str | None:
-    account = await ctx.services.accounts.bound_account(ctx.openid)
+async def bound_unit(ctx: Context) -> Missing | None:
+    account = await _account(ctx)
     if account is None:
         return NOT_BOUND
     return None if account.kind is AccountKind.UNIT else NOT_UNIT
 
 
-async def realname_verified(ctx: Context) -> str | None:
-    missing = await bound_personal(ctx)
-    if missing:
-        return missing
-    account = await ctx.services.accounts.bound_account(ctx.openid)
-    return None if account and account.realname_verified else NOT_REALNAME
+async def realname_verified(ctx: Context) -> Missing | None:
+    account = await _account(ctx)
+    if account is None:
+        return NOT_BOUND
+    if account.kind is not AccountKind.PERSONAL:
+        return NOT_PERSONAL
+    return None if account.realname_verified else NOT_REALNAME

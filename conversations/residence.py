@@ -22,7 +22,7 @@ import re
 from datetime import date
 
 from bot.services.residence import MoveIn
-from conversations.flow import Answers, Asked, Choice, Context, Finished, Flow, Step
+from conversations.flow import Answers, Asked, Audience, Choice, Context, Finished, Flow, Step
 from conversations.keys import MenuKey
 from conversations.parsers import Invalid, cn_mobile, district, flexible_date, non_empty
 from conversations.requirements import realname_verified
@@ -135,6 +135,7 @@ async def _submit(ctx: Context, answers: Answers) -> Finished:
 FLOW = Flow(
     key=MenuKey.RESIDENCE_REGISTER,
     title="居住登记",
+    offered_to=frozenset({Audience.PERSONAL}),
     requires=(realname_verified,),
     steps=(
         Step(

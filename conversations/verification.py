@@ -1,25 +1,50 @@
-"""SMS-code questions, shared by the flows that ask for one (注册, 登录)."""
+"""The SMS-code question, one for every flow that asks for one (注册, 登录).
+
+The code is sent when the question is asked (and again on 「重发」), never from inside another
+question's check; a changed phone number voids the answer, so the question is asked, and a new
+code sent, again.
+"""
 
 from __future__ import annotations
 
-from conversations.flow import Context
-from conversations.parsers import Invalid, sms_code
+from collections.abc import Callable
+
+from conversations.flow import Again, Context, Filled, Step
+from conversations.parsers import sms_code
 
 RESEND = "重发"
 
 
-def code_or_resend(text: str) -> str:
-    return RESEND if text.strip() == RESEND else sms_code(text)
+def code_step(
+    name: str,
+    question: str,
+    *,
+    purpose: str,
+    phone: Callable[[Filled], str],
+    when: Callable[[Filled], bool] | None = None,
+    depends_on: tuple[str, ...] = (),
+) -> Step:
+    async def send(ctx: Context, filled: Filled) -> None:
+        await ctx.services.sms.send(phone(filled), purpose)
 
+    def parse(text: str) -> str:
+        if text.strip() == RESEND:
+            raise Again("已重新发送验证码，请查看短信。")
+        return sms_code(text)
 
-async def send_code(ctx: Context, phone: str, purpose: str) -> None:
-    await ctx.services.sms.send(phone, purpose)
+    async def verify(code: str, ctx: Context, filled: Filled) -> bool:
+        await ctx.services.sms.verify(phone(filled), purpose, code)
+        return True
 
-
-async def check_code(ctx: Context, phone: str, purpose: str, code: str) -> bool:
-    """True for the right code; 「重发」 sends a new one and asks again."""
-    if code == RESEND:
-        await send_code(ctx, phone, purpose)
-        raise Invalid("已重新发送验证码，请查看短信。")
-    await ctx.services.sms.verify(phone, purpose, code)
-    return True
+    return Step(
+        name,
+        question,
+        "短信验证",
+        parse=parse,
+        check=verify,
+        on_ask=send,
+        when=when,
+        depends_on=depends_on,
+        show=lambda v: "已验证",
+        short="请输入短信验证码（6位数字）；没有收到请回复「重发」：",
+    )

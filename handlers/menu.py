@@ -28,7 +28,7 @@ def custom_menu(existing: Iterable[MenuKey]) -> dict[str, Any]:
     present = set(existing)
     buttons = []
     for name, keys in GROUPS:
-        subs = [{"type": "click", "name": k.keyword, "key": k.event_key} for k in keys if k in present]
+        subs = [{"type": "click", "name": k.button, "key": k.event_key} for k in keys if k in present]
         if subs:
             buttons.append({"name": name, "sub_button": subs[:MAX_SUB_BUTTONS]})
     return {"button": buttons}

@@ -10,6 +10,7 @@ from models.records import (
     StudentRecord,
     TalentRecord,
 )
+from models.submission import Submission
 from models.wechat_user import WeChatUser
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "SocialInsuranceMonth",
     "Source",
     "StudentRecord",
+    "Submission",
     "TalentRecord",
     "TrustedWeChatUser",
     "Unit",

@@ -160,7 +160,7 @@ def assess(records: PersonRecords, rules: Rules, as_of: date) -> Assessment:
     )
     eligible = [r for r in routes if r.eligible]
     dated = [r for r in routes if r.earliest is not None]
-    closest = eligible[0] if eligible else min(dated, key=lambda r: r.earliest) if dated else routes[0]
+    closest = eligible[0] if eligible else min(dated, key=lambda r: r.earliest or date.max) if dated else routes[0]
     return Assessment(routes, bool(eligible), closest)
 
 
@@ -168,8 +168,8 @@ def _route(
     route: Literal["A", "B", "C"], title: str, conditions: tuple[Condition, ...], lapses_on: date | None = None
 ) -> RouteVerdict:
     """`lapses_on`: when a condition met now stops being met; the route cannot wait past it."""
-    dates = [c.earliest for c in conditions]
-    earliest = None if None in dates else max(dates)
+    dates = [c.earliest for c in conditions if c.earliest is not None]
+    earliest = max(dates) if len(dates) == len(conditions) else None
     if earliest is not None and lapses_on is not None and earliest >= lapses_on:
         earliest = None
     return RouteVerdict(route, title, conditions, all(c.met for c in conditions), earliest)

@@ -10,8 +10,10 @@ EARTH_RADIUS_KM = 6371.0088
 
 
 class Located(Protocol):
-    lat: float
-    lng: float
+    @property
+    def lat(self) -> float: ...
+    @property
+    def lng(self) -> float: ...
 
 
 T = TypeVar("T", bound=Located)

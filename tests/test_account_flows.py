@@ -205,6 +205,11 @@ async def login(resident, password=PASSWORD, kind="个人", username="zhang_san"
     return await resident.send_text(password)
 
 
+async def logout(resident) -> str:
+    await resident.send_text("退出")
+    return await resident.send_text("确认")
+
+
 async def test_login_from_a_new_wechat_user_needs_the_sms_code(residents, fake_sms):
     await registered(residents, fake_sms)
     newcomer = residents("o_new_phone")
@@ -215,7 +220,7 @@ async def test_login_from_a_new_wechat_user_needs_the_sms_code(residents, fake_s
 
 async def test_login_again_from_a_trusted_wechat_user_needs_no_code(residents, fake_sms):
     owner = await registered(residents, fake_sms)
-    await owner.send_text("退出")
+    await logout(owner)
     assert "登录成功" in await login(owner)
 
 
@@ -241,7 +246,7 @@ async def test_rebinding_still_happens_when_the_old_user_cannot_be_told(resident
 
 async def test_five_wrong_passwords_lock_the_account_until_a_time_then_it_opens(bot, residents, fake_sms):
     owner = await registered(residents, fake_sms)
-    await owner.send_text("退出")
+    await logout(owner)
     reply = await login(owner, password="wrong0000x")
     assert "还可以再试4次" in reply
     for _ in range(3):
@@ -256,13 +261,14 @@ async def test_five_wrong_passwords_lock_the_account_until_a_time_then_it_opens(
 
 async def test_a_personal_account_chosen_as_unit_is_pointed_to_the_right_kind(residents, fake_sms):
     owner = await registered(residents, fake_sms)
-    await owner.send_text("退出")
+    await logout(owner)
     assert "这是个人账号" in await login(owner, kind="单位")
 
 
 async def test_logout_unbinds(residents, fake_sms):
     owner = await registered(residents, fake_sms)
-    assert "已退出登录" in await owner.send_text("退出")
+    assert "确定要解除本微信与账号的绑定吗" in await owner.send_text("退出")
+    assert "已退出登录" in await owner.send_text("确认")
     assert await Binding.all().count() == 0
     assert "请先登录" in await owner.send_text("退出")
 
@@ -375,3 +381,48 @@ async def test_no_id_number_password_code_or_token_is_ever_logged(residents, fak
     for secret in secrets:
         assert secret not in logged
     assert owner.openid
+
+
+async def test_a_flow_that_sent_the_resident_to_realname_first_carries_on_after_it(residents, fake_sms):
+    owner = await registered(residents, fake_sms)
+    assert "需要先完成实名认证" in await owner.send_text("办证资格")
+    await owner.send_text("实名认证")
+    await owner.send_text("张三")
+    await owner.send_text(ID)
+    reply = await owner.send_image(IMAGE_MEDIA_ID)
+    assert "实名认证已通过" in reply and "办证资格" in reply and "✗" in reply
+
+
+# -- the menu fits who is asking ---------------------------------------------------------------
+async def test_a_strangers_menu_offers_registration_login_and_acceptance_points(resident):
+    menu = await resident.send_text("菜单")
+    assert "注册" in menu and "登录" in menu and "受理点" in menu
+    assert "退出" not in menu and "居住登记" not in menu
+
+
+async def test_a_bound_residents_menu_has_unbinding_and_no_registration(residents, fake_sms):
+    owner = await registered(residents, fake_sms)
+    menu = await owner.send_text("菜单")
+    assert "退出 — 解除账号与本微信的绑定" in menu and "居住登记" in menu
+    assert "注册" not in menu and "1. 登录" not in menu and "— 绑定个人或单位账号" not in menu
+
+
+async def test_a_units_menu_offers_no_personal_services(residents, fake_sms):
+    await Units(Accounts(AccountsConfig())).open_account(
+        unit_form(name="深圳示例科技有限公司", uscc="91350100M000100Y43", username="unit_admin", phone="13700137000")
+    )
+    unit = residents("o_unit_menu")
+    account = await Account.get(username="unit_admin")
+    await Binding.create(account=account, openid=unit.openid)
+    menu = await unit.send_text("菜单")
+    assert "退出" in menu and "受理点" in menu
+    assert "居住登记" not in menu and "实名认证" not in menu and "注册" not in menu
+
+
+async def test_the_greeting_offers_a_stranger_registration(resident):
+    assert "注册" in await resident.subscribe()
+
+
+async def test_registering_again_while_bound_says_so(residents, fake_sms):
+    owner = await registered(residents, fake_sms)
+    assert "无需再注册" in await owner.send_text("注册")

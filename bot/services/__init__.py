@@ -22,6 +22,7 @@ from bot.services.realname import Realname
 from bot.services.residence import Residence
 from bot.services.security import FieldCipher
 from bot.services.sms import SmsCodes
+from bot.services.submissions import Submissions
 from bot.services.units import Units
 from bot.state import StateStore
 from bot.wechat.api import WeChatAPI
@@ -39,6 +40,7 @@ class Services:
     realname: Realname
     sms: SmsCodes
     acceptance_points: AcceptancePoints
+    submissions: Submissions  # what a confirmed form did, once
     wechat: WeChatAPI | None  # None without wechat.app_secret: nothing is sent to WeChat users
 
     @classmethod
@@ -63,5 +65,6 @@ class Services:
                 secret=sms_secret,
             ),
             acceptance_points=AcceptancePoints(),
+            submissions=Submissions(),
             wechat=wechat,
         )

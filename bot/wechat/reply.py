@@ -61,3 +61,21 @@ def render(reply: Reply, to: Incoming, now: int | None = None) -> str:
     return (
         f"{head}<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{cdata(truncate_utf8(reply))}]]></Content></xml>"
     )
+
+
+def reply_to_json(reply: Reply) -> dict[str, object]:
+    """A reply as JSON, to keep it (a repeated submission is answered with the first reply)."""
+    if isinstance(reply, NewsReply):
+        a = reply.article
+        return {"news": {"title": a.title, "description": a.description, "url": a.url, "pic_url": a.pic_url}}
+    return {"text": reply}
+
+
+def reply_from_json(data: dict[str, object] | None) -> Reply:
+    if not data:
+        return ""
+    news = data.get("news")
+    if isinstance(news, dict):
+        return NewsReply(Article(**news))
+    text = data.get("text")
+    return text if isinstance(text, str) else ""
