@@ -44,6 +44,7 @@ from conversations.flow import (
     Input,
     Location,
     Missing,
+    Noted,
     Step,
 )
 from conversations.keys import CONFIRM_WORDS, LEAVE_FORM, Command, MenuKey
@@ -243,6 +244,9 @@ class Engine:
             return await self._ask(flow, state, step, ctx, notice=again.message + "\n\n", push=False, act=True)
         except Told as exc:
             return Outcome(f"{exc.message}\n{step.again}", self._touch(state, ctx))
+        note = ""
+        if isinstance(value, Noted):
+            note, value = value.note + "\n", value.value
         facts = dict(state.get("facts", {}))
         if isinstance(value, Checked):
             facts.update(value.facts)
@@ -250,9 +254,11 @@ class Engine:
         answers = _void_dependents(flow, scope, step.name, value)
         if group is not None:
             state = {**state, "facts": facts, "item": {**item, "answers": _prune(group.steps, answers, facts)}}
-            return await self._forward_in_item(flow, group, state, ctx, after=step.name)
-        state = {**state, "facts": facts, "answers": _prune(tuple(flow.all_steps), answers, facts)}
-        return await self._forward(flow, state, ctx, after=step.name)
+            outcome = await self._forward_in_item(flow, group, state, ctx, after=step.name)
+        else:
+            state = {**state, "facts": facts, "answers": _prune(tuple(flow.all_steps), answers, facts)}
+            outcome = await self._forward(flow, state, ctx, after=step.name)
+        return replace(outcome, reply=_prefixed(note, outcome.reply)) if note else outcome
 
     async def _forward(self, flow: Flow, state: State, ctx: Context, *, after: str | None) -> Outcome:
         """Ask what comes after `after` (a step or a group name; None: from the top). From 修改 N,

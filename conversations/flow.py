@@ -123,6 +123,14 @@ class Checked:
     facts: Mapping[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class Noted:
+    """An answer with a word on how it was read (「已按「福田区」登记」), said before the next question."""
+
+    value: Any
+    note: str
+
+
 class Again(Told):
     """Ask this step again, doing what asking it does (「重发」 sends a new code); the message says why."""
 

@@ -22,13 +22,19 @@ import re
 from datetime import date
 
 from bot.services.residence import MoveIn
-from conversations.flow import Answers, Asked, Audience, Choice, Context, Finished, Flow, Step
+from conversations.flow import Answers, Asked, Audience, Choice, Context, Finished, Flow, Noted, Step
 from conversations.keys import MenuKey
 from conversations.parsers import Invalid, cn_mobile, district, flexible_date, non_empty
 from conversations.requirements import realname_verified
 from models import Account
+from models.districts import find_district
 
 MOVE_IN, MOVE_OUT = "入住登记", "搬离登记"
+
+
+def _district(text: str) -> str | Noted:
+    name = district(text)
+    return name if find_district(text) else Noted(name, f"已按「{name}」登记所在区。")
 SKIP = ("无", "没有", "跳过", "不知道")
 # Each choice with the everyday words residents type for it; the review shows the choice's own label.
 HOUSING_TYPES = (
@@ -144,7 +150,7 @@ FLOW = Flow(
             "登记类型",
             choices=(Choice(MOVE_IN, ("入住", "搬入", "搬进")), Choice(MOVE_OUT, ("搬离", "搬出", "搬走", "退租"))),
         ),
-        Step("residence.district", "住址在哪个区？请回复区名或序号。", "所在区", parse=district, when=_moving_in),
+        Step("residence.district", "住址在哪个区？请回复区名或序号。", "所在区", parse=_district, when=_moving_in),
         Step(
             "residence.address",
             "请输入详细地址，写到楼栋和房号（如：粤海街道科苑路15号1栋1201）：",

@@ -192,3 +192,11 @@ async def test_eligibility_needs_real_name_verification(resident):
     account.realname_verified_at = None
     await account.save()
     assert "「实名认证」" in await resident.send_text("办证资格")
+
+
+async def test_a_district_read_out_of_an_address_is_said_before_the_next_question(resident):
+    await verified_account(resident.openid, ID)
+    await resident.send_text("居住登记")
+    await resident.send_text("1")
+    reply = await resident.send_text("深圳市福田区福华路3号")
+    assert reply.startswith("已按「福田区」登记所在区。")
