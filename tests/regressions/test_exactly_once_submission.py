@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from redis.exceptions import RedisError
 
 from bot.app import DISPATCHER
 from bot.state.memory import MemoryStore
 from models import ResidenceRegistration, Submission
-from tests.harness import Residents
+from tests.harness import Residents, make_settings
 from tests.people import verified_account
 from tests.test_residence_flows import ID, declare_move_in
+
+
+@pytest.fixture
+def settings(tmp_path, db_url):
+    """On SQLite and on PostgreSQL, where two processes' transactions really run side by side."""
+    return make_settings(tmp_path, database={"url": db_url})
 
 
 async def registration_numbers() -> list[str]:
