@@ -133,6 +133,7 @@ FLOW = Flow(
             AGREEMENT,
             "用户协议",
             choices=(Choice("同意", ("我同意", "同意协议", "同意用户协议", "我已阅读并同意")),),
+            short="请回复「同意」继续，回复「取消」放弃注册。",
         ),
     ),
     submit=_create,

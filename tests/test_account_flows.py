@@ -426,3 +426,10 @@ async def test_the_greeting_offers_a_stranger_registration(resident):
 async def test_registering_again_while_bound_says_so(residents, fake_sms):
     owner = await registered(residents, fake_sms)
     assert "无需再注册" in await owner.send_text("注册")
+
+
+async def test_a_wrong_answer_to_the_agreement_gets_the_short_question_not_the_agreement_again(resident, fake_sms):
+    await register(resident, fake_sms)
+    await resident.send_text("修改 8")
+    reply = await resident.send_text("看看")
+    assert reply.endswith("请回复「同意」继续，回复「取消」放弃注册。") and "用户协议（摘要）" not in reply
