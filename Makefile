@@ -34,11 +34,14 @@ chat: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -q
 
+# Style, the import contracts of pyproject.toml (a module imports only from the layers below it), types.
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy bot handlers conversations models
 
 bench: $(STAMP)
 	bench/run.sh
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .grimp_cache

@@ -81,6 +81,7 @@ async def create_unit(request: web.Request) -> web.Response:
     except UnitError as exc:
         return _bad_request(exc.message)
     unit = account.unit
+    assert unit is not None  # open_account returns a unit account with its unit loaded
     return _json_response(
         {
             "unit": {"id": unit.id, "name": unit.name, "uscc": unit.uscc},

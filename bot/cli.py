@@ -293,7 +293,9 @@ def _unit_create(settings: Settings, args: argparse.Namespace) -> int:
     except UnitError as exc:
         print(f"unit account not created: {exc.message}", file=sys.stderr)
         return 1
-    print(f"unit: {account.unit.name} (USCC {account.unit.uscc})")
+    unit = account.unit
+    assert unit is not None  # open_account returns a unit account with its unit loaded
+    print(f"unit: {unit.name} (USCC {unit.uscc})")
     print(f"username: {account.username}")
     print(f"initial password: {password}")
     print("Hand it over now: it will not be shown again, and the first login requires changing it.")

@@ -150,6 +150,7 @@ async def make_migrations(name: str = "update", root: Path = MIGRATIONS_ROOT) ->
         with TortoiseContext() as ctx:
             try:
                 await ctx.init(config=tortoise_config(url))
+                assert ctx.apps is not None  # init loads them
                 # Guard: with the models unimportable, the diff would be "drop every table".
                 if set(ctx.apps[APP]) <= {"Aerich"}:
                     raise RuntimeError("no models found in the models package; run from the repository root")

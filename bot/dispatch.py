@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -52,7 +53,7 @@ class Dispatcher:
         self.services = services
         self.send_late = send_late
         self.clock = clock
-        self.tasks: set[asyncio.Future[object]] = set()
+        self.tasks: set[asyncio.Future[Any]] = set()
 
     async def deliver(self, msg: Incoming) -> str:
         """The reply XML for this push ('' for none)."""

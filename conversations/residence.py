@@ -91,7 +91,7 @@ def _move_out_on(text: str, asked: Asked) -> str:
 
 
 async def _after_move_in(move_out_on: str, ctx: Context, answers: Answers) -> str:
-    current = await ctx.services.residence.current_registration((await _account(ctx)).id_number_hash)
+    current = await ctx.services.residence.current_registration(_person(await _account(ctx)))
     if current is None:
         raise Invalid("您目前没有有效的居住登记，无需办理搬离。回复「取消」退出。")
     if date.fromisoformat(move_out_on) < current.move_in_on:
@@ -106,13 +106,18 @@ async def _account(ctx: Context) -> Account:
     return account
 
 
+def _person(account: Account) -> str:
+    assert account.id_number_hash is not None  # realname_verified, checked at the start and at 确认
+    return account.id_number_hash
+
+
 async def _submit(ctx: Context, answers: Answers) -> Finished:
     account = await _account(ctx)
     if _moving_out(answers):
         moved_out_on = date.fromisoformat(answers["residence.move_out_on"])
-        ended = await ctx.services.residence.move_out(account.id_number_hash, moved_out_on)
+        ended = await ctx.services.residence.move_out(_person(account), moved_out_on)
         return Finished(
-            f"搬离登记已提交：{ended.number}（{ended.address}），搬离日期{ended.move_out_on.isoformat()}。\n"
+            f"搬离登记已提交：{ended.number}（{ended.address}），搬离日期{moved_out_on.isoformat()}。\n"
             f"搬到新住处后，请在{ctx.services.rules.registration_gap_days}天内重新申报居住登记，"
             "居住时间才能连续计算。",
             reference=f"登记编号：{ended.number}",

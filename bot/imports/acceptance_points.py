@@ -15,6 +15,7 @@ from dataclasses import asdict
 from typing import Any
 
 import yaml
+from tortoise.fields import CharField
 from tortoise.transactions import in_transaction
 
 from models import AcceptancePoint
@@ -45,7 +46,7 @@ def load_points_file(path: str | os.PathLike[str]) -> list[PointDetails]:
         name = item.get("name") if isinstance(item, dict) else None
         label = name.strip() if isinstance(name, str) and name.strip() else "无名称"
         if not reasons:
-            row = PointDetails(**{key: _clean(key, item[key]) for key in KEYS})
+            row = _point(item)
             if row.name in first_item_of:
                 reasons.append(f"名称与第{first_item_of[row.name]}项重复")
             else:
@@ -136,7 +137,9 @@ def _check_text(key: str, value: Any) -> list[str]:
         return [f"{key} 应是文字 (数字请加引号)"]
     if not value.strip():
         return [f"{key} 不能为空"]
-    limit = AcceptancePoint._meta.fields_map[key].max_length
+    field = AcceptancePoint._meta.fields_map[key]
+    assert isinstance(field, CharField)  # every text key is a CharField
+    limit = field.max_length
     if len(value.strip()) > limit:
         return [f"{key} 超过 {limit} 字"]
     return []
@@ -151,5 +154,14 @@ def _check_degrees(key: str, value: Any) -> list[str]:
     return []
 
 
-def _clean(key: str, value: Any) -> str | float:
-    return float(value) if key in RANGES else value.strip()
+def _point(item: dict[str, Any]) -> PointDetails:
+    """A checked item as a value: text stripped, degrees as floats."""
+    return PointDetails(
+        name=item["name"].strip(),
+        district=item["district"].strip(),
+        address=item["address"].strip(),
+        lat=float(item["lat"]),
+        lng=float(item["lng"]),
+        hours=item["hours"].strip(),
+        phone=item["phone"].strip(),
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -99,7 +100,8 @@ class Accounts:
         if not await verify_password(account.password_hash, password):
             # Counted in the database: guesses sent at once from several WeChat users all count.
             await Account.filter(id=account.id).update(failed_logins=F("failed_logins") + 1)
-            failed = await Account.get(id=account.id).values_list("failed_logins", flat=True)
+            # tortoise types a values_list result as a tuple; with flat=True it is the value.
+            failed = cast(int, await Account.get(id=account.id).values_list("failed_logins", flat=True))
             locked_until = lock_after_failure(failed, now, max_wrong=max_wrong, lockout=self._lockout)
             if locked_until:
                 await Account.filter(id=account.id).update(failed_logins=0, locked_until=locked_until)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -73,8 +74,9 @@ class Residence:
     async def person_records(self, person: str) -> PersonRecords:
         """Everything the eligibility rules read about a person, in four indexed queries."""
         spans = await ResidenceRegistration.filter(person=person).values_list("declared_on", "move_out_on")
-        months = await SocialInsuranceMonth.filter(person=person).values_list("month", flat=True)
-        talents = await TalentRecord.filter(person=person).values_list("certified_on", flat=True)
+        # tortoise types every values_list result as tuples; with flat=True they are the values.
+        months = cast(list[int], await SocialInsuranceMonth.filter(person=person).values_list("month", flat=True))
+        talents = cast(list[date], await TalentRecord.filter(person=person).values_list("certified_on", flat=True))
         studies = await StudentRecord.filter(person=person).values_list("enrolled_on", "expected_graduation_on")
         return PersonRecords(
             registrations=tuple(Span(declared, moved_out) for declared, moved_out in spans),

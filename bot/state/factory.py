@@ -15,22 +15,19 @@ log = logging.getLogger(__name__)
 
 
 def open_store(settings: Settings) -> StateStore:
-    common = {
-        "dedup_ttl_s": settings.state.dedup_ttl_s,
-        "lock_timeout_s": settings.state.lock_timeout_s,
-    }
+    dedup_ttl_s, lock_timeout_s = settings.state.dedup_ttl_s, settings.state.lock_timeout_s
     if settings.state.backend == "redis":
         from bot.state.redis import RedisStore
 
         log.info("state: redis (shared by every process)")
-        return RedisStore(settings.redis.url, **common)
+        return RedisStore(settings.redis.url, dedup_ttl_s=dedup_ttl_s, lock_timeout_s=lock_timeout_s)
     from bot.state.memory import MemoryStore
 
     log.warning(
         "state: in-memory (embedded default, one process only); "
         "set state.backend: redis and redis.url to run several processes"
     )
-    return MemoryStore(**common)
+    return MemoryStore(dedup_ttl_s=dedup_ttl_s, lock_timeout_s=lock_timeout_s)
 
 
 class SingleProcessGuard:

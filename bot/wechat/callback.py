@@ -40,13 +40,12 @@ class Callback:
 
     def verify_url(self, query: Mapping[str, str]) -> str:
         """GET check: the echostr to send back."""
-        params = [query.get(k) for k in ("signature", "timestamp", "nonce", "echostr")]
-        if not all(params):
+        signature, timestamp, nonce, echostr = (query.get(k) for k in ("signature", "timestamp", "nonce", "echostr"))
+        if not (signature and timestamp and nonce and echostr):
             raise Rejected(403, "missing signature parameters")
-        signature, timestamp, nonce, echostr = params  # type: ignore[misc]
         if not signature_ok(signature, self.config.token, timestamp, nonce):
             raise Rejected(403, "bad signature")
-        return echostr  # type: ignore[return-value]
+        return echostr
 
     def decode(self, query: Mapping[str, str], body: bytes) -> Decoded:
         timestamp, nonce, signature = (query.get(k, "") for k in ("timestamp", "nonce", "signature"))
