@@ -138,10 +138,11 @@ class Engine:
         notice = ""
         if state is not None and self._expired(state, ctx):
             # Only a flow in progress lost anything; an old "submitted" marker just goes.
-            state, notice = None, (texts.TIMED_OUT + "\n\n" if "step" in state else "")
+            notice = texts.TIMED_OUT + "\n\n" if "step" in state else ""
+            state = None
         active = state is not None and "step" in state
         flow = self._flow_of(state) if active else None
-        if active and (flow is None or state.get("fv") != flow.version or state.get("v") != STATE_VERSION):
+        if active and state is not None and (flow is None or state.get("fv") != flow.version or state.get("v") != STATE_VERSION):
             return await self._restart(flow, ctx)
         if state is not None and state.get("v") != STATE_VERSION:
             state = None
@@ -453,7 +454,7 @@ class Engine:
                 return self._show_review(flow, state, ctx, texts.ITEM_DELETED.format(item=part.item) + "\n\n")
             editing = {**state, "editing": True, "history": []}
             if isinstance(part, Group):
-                item = {"at": index, "answers": dict(state["answers"][part.name][index])}
+                item: dict[str, Any] = {"at": index, "answers": dict(state["answers"][part.name][index])}
                 first = next(s for s in part.steps if s.applies(Filled(item["answers"], state.get("facts", {}))))
                 return await self._ask(flow, {**editing, "item": item}, first, ctx)
             return await self._ask(flow, editing, part, ctx)

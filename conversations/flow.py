@@ -223,7 +223,7 @@ class Missing:
     via: MenuKey | None = None
 
 
-Submit = Callable[[Context, Answers], Awaitable[Finished]]
+Submit = Callable[[Context, Filled], Awaitable[Finished]]
 Requirement = Callable[[Context], Awaitable[Missing | None]]  # None when met
 
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -10,7 +12,7 @@ class Submission(Model):
     id = fields.CharField(max_length=32, primary_key=True)
     flow = fields.CharField(max_length=40)
     openid = fields.CharField(max_length=64, db_index=True)
-    reply = fields.JSONField(null=True)  # what the resident was answered, for a repeat
+    reply: fields.JSONField[Any] = fields.JSONField(null=True)  # what the resident was answered, for a repeat
     reference = fields.CharField(max_length=200, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
