@@ -142,7 +142,11 @@ class Engine:
             state = None
         active = state is not None and "step" in state
         flow = self._flow_of(state) if active else None
-        if active and state is not None and (flow is None or state.get("fv") != flow.version or state.get("v") != STATE_VERSION):
+        if (
+            active
+            and state is not None
+            and (flow is None or state.get("fv") != flow.version or state.get("v") != STATE_VERSION)
+        ):
             return await self._restart(flow, ctx)
         if state is not None and state.get("v") != STATE_VERSION:
             state = None
