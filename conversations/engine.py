@@ -16,6 +16,7 @@ repeated 确认 is answered with the reference. A state of another version resta
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -52,6 +53,7 @@ from conversations.parsers import Invalid
 
 STATE_VERSION = 2
 REVIEW = "review"
+SEALED = "sealed"  # {"sealed": "<AES-GCM token>"}: an answer kept encrypted in the saved state
 _EDIT = re.compile(r"^修改\s*(\d+)$")
 _DELETE = re.compile(r"^删除\s*(\d+)$")
 _ADD_MORE = frozenset({"继续添加", "继续", "添加", "再加一个", "1"})
@@ -82,6 +84,7 @@ class Engine:
         self._by_name = {key.name: flow for key, flow in self.flows.items()}  # as saved in a state's "flow"
         self.idle_timeout = idle_timeout
         self.audience = audience
+        self._sensitive = frozenset(s.name for flow in flows for s in flow.all_steps if s.sensitive)
 
     # -- the menu --------------------------------------------------------------------------
     async def offered(self, ctx: Context) -> list[Flow]:
@@ -102,7 +105,15 @@ class Engine:
         return flows[int(text) - 1].key if 1 <= int(text) <= len(flows) else None
 
     # -- entry points ------------------------------------------------------------------------
-    async def start(
+    async def start(self, key: MenuKey, ctx: Context, *, notice: str = "") -> Outcome:
+        """Start the flow of `key` (a greeting's QR scene)."""
+        return self._sealed(await self._start(key, ctx, notice=notice), ctx)
+
+    async def handle(self, state: State | None, inp: Input, ctx: Context) -> Outcome:
+        """What `inp` does where the conversation stands: the reply and the state to save."""
+        return self._sealed(await self._handle(self._opened(state, ctx), inp, ctx), ctx)
+
+    async def _start(
         self, key: MenuKey, ctx: Context, *, notice: str = "", first: Input | None = None, then: str | None = None
     ) -> Outcome:
         flow = self.flows.get(key)
@@ -134,7 +145,7 @@ class Engine:
         answered = await self._answer(flow, outcome.state, first, ctx)
         return replace(answered, reply=_prefixed(notice, answered.reply), started=key)
 
-    async def handle(self, state: State | None, inp: Input, ctx: Context) -> Outcome:
+    async def _handle(self, state: State | None, inp: Input, ctx: Context) -> Outcome:
         notice = ""
         if state is not None and self._expired(state, ctx):
             # Only a flow in progress lost anything; an old "submitted" marker just goes.
@@ -171,7 +182,7 @@ class Engine:
             if wanted is not None:
                 then = state.get("then") if state else None
                 first = inp if isinstance(inp, Location) else None
-                return await self.start(wanted, ctx, notice=notice, first=first, then=then)
+                return await self._start(wanted, ctx, notice=notice, first=first, then=then)
             return await self._idle(state, inp, text, notice, ctx)
 
         if wanted is not None:
@@ -181,7 +192,7 @@ class Engine:
             return await self._reask(flow, state, ctx, "")
         if pending is not None and text in _LEAVE:
             first = Location(**pending["first"]) if pending.get("first") else None
-            return await self.start(MenuKey[pending["flow"]], ctx, first=first)
+            return await self._start(MenuKey[pending["flow"]], ctx, first=first)
         if text is not None and Command.parse(text) is Command.BACK:
             return await self._back(flow, state, ctx)
         if state["step"] == REVIEW:
@@ -231,7 +242,7 @@ class Engine:
     async def _restart(self, flow: Flow | None, ctx: Context) -> Outcome:
         if flow is None:
             return Outcome(texts.FLOW_GONE + "\n\n" + await self.menu(ctx), None)
-        return await self.start(flow.key, ctx, notice=texts.FLOW_CHANGED + "\n\n")
+        return await self._start(flow.key, ctx, notice=texts.FLOW_CHANGED + "\n\n")
 
     # -- asking and answering -------------------------------------------------------------
     async def _answer(self, flow: Flow, state: State, inp: Input, ctx: Context) -> Outcome:
@@ -484,7 +495,7 @@ class Engine:
             )
         then = state.get("then")
         if then and then in self._by_name and then != flow.key.name:
-            following = await self.start(MenuKey[then], ctx)
+            following = await self._start(MenuKey[then], ctx)
             return Outcome(
                 _prefixed(_text(finished.reply) + "\n\n", following.reply),
                 following.state,
@@ -513,6 +524,22 @@ class Engine:
     def _expired(self, state: State, ctx: Context) -> bool:
         return ctx.now.timestamp() - state.get("updated_at", 0) > self.idle_timeout.total_seconds()
 
+    def _sealed(self, outcome: Outcome, ctx: Context) -> Outcome:
+        """The state as saved: sensitive answers and the facts encrypted with the field key."""
+        if outcome.state is None:
+            return outcome
+        cipher = ctx.services.security
+        return replace(
+            outcome,
+            state=_crypt(outcome.state, self._sensitive, lambda v: {SEALED: cipher.encrypt(json.dumps(v))}),
+        )
+
+    def _opened(self, state: State | None, ctx: Context) -> State | None:
+        if state is None:
+            return None
+        cipher = ctx.services.security
+        return _crypt(state, self._sensitive, lambda v: json.loads(cipher.decrypt(v[SEALED])) if _is_sealed(v) else v)
+
     @staticmethod
     def _moved(state: State, step: str) -> State:
         """At `step` now; the step left is remembered for 返回."""
@@ -524,6 +551,32 @@ class Engine:
     @staticmethod
     def _touch(state: State, ctx: Context) -> State:
         return {**state, "updated_at": round(ctx.now.timestamp(), 3)}
+
+
+def _is_sealed(value: Any) -> bool:
+    return isinstance(value, dict) and SEALED in value
+
+
+def _crypt(state: State, sensitive: frozenset[str], crypt: Callable[[Any], Any]) -> State:
+    """`state` with `crypt` applied to the sensitive answers (in groups' items too) and the facts."""
+
+    def answers(values: dict[str, Any]) -> dict[str, Any]:
+        return {
+            name: crypt(value) if name in sensitive else items(value) if isinstance(value, list) else value
+            for name, value in values.items()
+        }
+
+    def items(values: list[Any]) -> list[Any]:
+        return [answers(v) if isinstance(v, dict) else v for v in values]
+
+    if "answers" not in state:
+        return state
+    out = {**state, "answers": answers(state["answers"])}
+    if state.get("item"):
+        out["item"] = {**state["item"], "answers": answers(state["item"]["answers"])}
+    if state.get("facts"):
+        out["facts"] = crypt(state["facts"])
+    return out
 
 
 async def _unmet(flow: Flow, ctx: Context) -> Missing | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -160,6 +160,7 @@ class Step:
     depends_on: tuple[str, ...] = ()  # steps whose changed answer voids this one (a code sent to a phone)
     show: Callable[[Any], str] = str  # how the review displays the value
     short: str = ""  # the question again after a wrong answer, when the whole one is long
+    sensitive: bool = False  # kept encrypted in the saved conversation (a phone number, an address)
 
     def applies(self, filled: Filled) -> bool:
         return self.when is None or self.when(filled)
@@ -206,6 +207,15 @@ class Group:
 
 
 Part = Step | Group
+
+
+def under(condition: Callable[[Filled], bool], *steps: Step) -> tuple[Step, ...]:
+    """Steps asked only while `condition` holds (a branch of the form), each keeping its own condition."""
+
+    def both(own: Callable[[Filled], bool] | None) -> Callable[[Filled], bool]:
+        return condition if own is None else (lambda filled: condition(filled) and own(filled))
+
+    return tuple(replace(step, when=both(step.when)) for step in steps)
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,12 +97,15 @@ FLOW = Flow(
             check=_protect_id,
             show=lambda v: v["masked"],
         ),
-        Step("register.hukou_address", "请输入户籍地址（身份证上的住址）：", "户籍地址", parse=non_empty),
+        Step(
+            "register.hukou_address", "请输入户籍地址（身份证上的住址）：", "户籍地址", parse=non_empty, sensitive=True
+        ),
         Step(
             "register.phone",
             "请输入您的手机号码，我们会发送短信验证码：",
             "手机号码",
             parse=cn_mobile,
+            sensitive=True,
         ),
         code_step(
             "register.sms_code",

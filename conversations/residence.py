@@ -22,7 +22,7 @@ import re
 from datetime import date
 
 from bot.services.residence import MoveIn
-from conversations.flow import Answers, Asked, Audience, Choice, Context, Finished, Flow, Noted, Step
+from conversations.flow import Answers, Asked, Audience, Choice, Context, Finished, Flow, Noted, Step, under
 from conversations.keys import MenuKey
 from conversations.parsers import Invalid, cn_mobile, district, flexible_date, non_empty
 from conversations.requirements import realname_verified
@@ -35,6 +35,8 @@ MOVE_IN, MOVE_OUT = "入住登记", "搬离登记"
 def _district(text: str) -> str | Noted:
     name = district(text)
     return name if find_district(text) else Noted(name, f"已按「{name}」登记所在区。")
+
+
 SKIP = ("无", "没有", "跳过", "不知道")
 # Each choice with the everyday words residents type for it; the review shows the choice's own label.
 HOUSING_TYPES = (
@@ -155,51 +157,50 @@ FLOW = Flow(
             "登记类型",
             choices=(Choice(MOVE_IN, ("入住", "搬入", "搬进")), Choice(MOVE_OUT, ("搬离", "搬出", "搬走", "退租"))),
         ),
-        Step("residence.district", "住址在哪个区？请回复区名或序号。", "所在区", parse=_district, when=_moving_in),
-        Step(
-            "residence.address",
-            "请输入详细地址，写到楼栋和房号（如：粤海街道科苑路15号1栋1201）：",
-            "详细地址",
-            parse=_address,
-            when=_moving_in,
-        ),
-        Step(
-            "residence.house_code",
-            "请输入房屋编码（门牌上二维码旁的编号）；不知道请回复「无」：",
-            "房屋编码",
-            parse=_house_code,
-            when=_moving_in,
-            show=lambda v: v or "未填写",
-        ),
-        Step(
-            "residence.housing_type",
-            "住房类型：",
-            "住房类型",
-            choices=HOUSING_TYPES,
-            when=_moving_in,
-        ),
-        Step(
-            "residence.move_in_on",
-            "请输入入住日期（如：2025-03-01；今天入住可回复「今天」）：",
-            "入住日期",
-            parse_in=_move_in_on,
-            when=_moving_in,
-        ),
-        Step(
-            "residence.workplace",
-            "请输入服务处所（工作单位或学校名称）；没有请回复「无」：",
-            "服务处所",
-            parse=_optional,
-            when=_moving_in,
-            show=lambda v: v or "未填写",
-        ),
-        Step("residence.reason", "来深事由：", "来深事由", choices=REASONS, when=_moving_in),
-        Step(
-            "residence.emergency_phone",
-            "请输入紧急联系人的手机号码：",
-            "紧急联系电话",
-            parse=cn_mobile,
-            when=_moving_in,
+        *under(
+            _moving_in,
+            Step("residence.district", "住址在哪个区？请回复区名或序号。", "所在区", parse=_district),
+            Step(
+                "residence.address",
+                "请输入详细地址，写到楼栋和房号（如：粤海街道科苑路15号1栋1201）：",
+                "详细地址",
+                parse=_address,
+                sensitive=True,
+            ),
+            Step(
+                "residence.house_code",
+                "请输入房屋编码（门牌上二维码旁的编号）；不知道请回复「无」：",
+                "房屋编码",
+                parse=_house_code,
+                show=lambda v: v or "未填写",
+            ),
+            Step(
+                "residence.housing_type",
+                "住房类型：",
+                "住房类型",
+                choices=HOUSING_TYPES,
+            ),
+            Step(
+                "residence.move_in_on",
+                "请输入入住日期（如：2025-03-01；今天入住可回复「今天」）：",
+                "入住日期",
+                parse_in=_move_in_on,
+            ),
+            Step(
+                "residence.workplace",
+                "请输入服务处所（工作单位或学校名称）；没有请回复「无」：",
+                "服务处所",
+                parse=_optional,
+                show=lambda v: v or "未填写",
+            ),
+            Step("residence.reason", "来深事由：", "来深事由", choices=REASONS),
+            Step(
+                "residence.emergency_phone",
+                "请输入紧急联系人的手机号码：",
+                "紧急联系电话",
+                parse=cn_mobile,
+                sensitive=True,
+            ),
         ),
         Step(
             "residence.move_out_on",

@@ -433,3 +433,28 @@ async def test_a_wrong_answer_to_the_agreement_gets_the_short_question_not_the_a
     await resident.send_text("修改 8")
     reply = await resident.send_text("看看")
     assert reply.endswith("请回复「同意」继续，回复「取消」放弃注册。") and "用户协议（摘要）" not in reply
+
+
+async def test_a_flow_that_sent_a_stranger_to_login_first_carries_on_after_it(residents, fake_sms):
+    await registered(residents, fake_sms)
+    newcomer = residents("o_chain")
+    assert "请先登录" in await newcomer.send_text("居住登记")
+    await login(newcomer)
+    reply = await newcomer.send_text(fake_sms.last_code(PHONE))
+    assert "登录成功" in reply and "需要先完成实名认证" in reply
+
+
+async def test_the_conversation_state_keeps_the_phone_and_hukou_address_encrypted(bot, resident, fake_sms):
+    await register(resident, fake_sms)
+    state = await bot.app[DISPATCHER].store.load_state(resident.openid)
+    assert PHONE not in str(state) and "长沙市" not in str(state)
+    assert "2. 身份证号码：4403**********1233" in await resident.send_text("查看")
+    assert f"4. 手机号码：{PHONE}" in await resident.send_text("查看")
+
+
+async def test_the_login_facts_are_kept_encrypted_in_the_conversation(residents, fake_sms, bot):
+    await registered(residents, fake_sms)
+    newcomer = residents("o_sealed")
+    await login(newcomer)
+    state = await bot.app[DISPATCHER].store.load_state(newcomer.openid)
+    assert PHONE not in str(state) and "account_id" not in str(state)
