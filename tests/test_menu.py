@@ -48,3 +48,9 @@ async def test_menu_sync_reports_a_refusal(tmp_path, fake_wechat):
     )
     result = await asyncio.to_thread(run_cli, env, "menu", "sync")
     assert result.returncode == 1 and "40018" in result.stderr
+
+
+def test_the_unbinding_button_is_named_for_what_it_does():
+    menu = custom_menu([MenuKey.ACCOUNT_LOGOUT])
+    assert menu["button"][0]["sub_button"] == [{"type": "click", "name": "解除绑定", "key": "ACCOUNT_LOGOUT"}]
+    assert MenuKey.from_keyword("解除绑定") is MenuKey.ACCOUNT_LOGOUT
