@@ -187,7 +187,8 @@ class Engine:
 
         if wanted is not None:
             return self._interrupted(flow, state, wanted, inp, ctx)
-        pending = state.pop("pending", None)
+        state = dict(state)
+        pending = state.pop("pending", None)  # an answer instead of 继续/离开 goes on with the form
         if pending is not None and text in _GO_ON:
             return await self._reask(flow, state, ctx, "")
         if pending is not None and text in _LEAVE:
@@ -210,7 +211,7 @@ class Engine:
             return inp.key
         if text is not None:
             key = MenuKey.from_keyword(text)
-            if key is not None and (flow is None or text not in LEAVE_FORM):
+            if key is not None:
                 return key
             # A bare number picks from the menu only outside a flow, and not as the answer to a
             # timeout notice (it was meant for the question that timed out).
