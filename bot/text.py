@@ -10,6 +10,8 @@ import unicodedata
 
 # 18-character resident ID numbers (17 digits and a digit or X), not inside a longer number.
 _ID = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+# Mainland mobile numbers (1[3-9] and 9 digits, maybe after +86), not inside a longer number.
+_PHONE = re.compile(r"(?<![0-9A-Za-z])((?:\+?86)?1[3-9]\d)\d{4}(\d{4})(?![0-9A-Za-z])")
 
 
 def normalise(text: str) -> str:
@@ -29,6 +31,11 @@ def masked_id(id_number: str) -> str:
 def mask_ids(text: str) -> str:
     """Every ID number inside ``text`` masked (the log's last line of defence)."""
     return _ID.sub(lambda m: f"{m.group(1)}**********{m.group(2)[-4:]}", text)
+
+
+def mask_personal(text: str) -> str:
+    """Every ID number and mainland mobile number inside ``text`` masked (the log's last line of defence)."""
+    return _PHONE.sub(r"\1****\2", mask_ids(text))
 
 
 def mask_phone(phone: str) -> str:
