@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -80,10 +82,11 @@ class Database:
         return dialect_of(self.url)
 
     async def open(self) -> None:
-        """Set up the models. A relative SQLite path is relative to the working directory; its
-        parent directory is created. Connections are made lazily, on the first query."""
+        """Set up the models. A relative SQLite path is relative to the working directory; the file
+        and its parent directory are created, private to the bot's user. Connections are made
+        lazily, on the first query."""
         await self.close()
-        _ensure_sqlite_dir(self.url)
+        _ensure_sqlite_file(self.url)
         # Current only while loading the models; afterwards every task (request handlers and jobs
         # run in tasks that did not open it) finds it as the global fallback.
         with TortoiseContext() as ctx:
@@ -124,7 +127,7 @@ async def migrate(url: str) -> list[str]:
     """Apply the pending migrations of ``migrations/<dialect>``; returns the applied file names.
 
     Runs on a private connection, so a database open in this process is left as it is."""
-    _ensure_sqlite_dir(url)
+    _ensure_sqlite_file(url)
     with TortoiseContext() as ctx:
         try:
             await ctx.init(config=tortoise_config(url))
@@ -182,12 +185,33 @@ def _reset_aerich_diff_state() -> None:
     Migrate._last_version_content = None
 
 
-def _ensure_sqlite_dir(url: str) -> None:
+def _ensure_sqlite_file(url: str) -> None:
+    """The SQLite file, private to the bot's user (0600), in its directory, made 0700 when missing.
+
+    The file holds personal data, and SQLite would create it as the umask allows (0644 as a rule),
+    its journal and WAL files taking the file's mode. A directory that was already there may be
+    shared (a home, /tmp), so it is left as it is.
+    """
     if dialect_of(url) != "sqlite":
         return
     path = expand_db_url(url)["credentials"]["file_path"]
-    if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if path == ":memory:":
+        return
+    file = Path(path)
+    with contextlib.suppress(FileExistsError):
+        file.parent.mkdir(parents=True, mode=0o700)
+        file.parent.chmod(0o700)  # mkdir's mode passes through the umask
+    try:
+        # An empty file is an empty database to SQLite.
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        if file.stat().st_mode & 0o077:
+            try:
+                file.chmod(0o600)
+            except PermissionError:
+                log.warning("database file %s is readable by others and not ours to chmod", file)
+    else:
+        file.chmod(0o600)  # the umask again
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,6 +1,8 @@
 """bot.db: opening the database, and the schema built and upgraded by the migrations."""
 
+import os
 import shutil
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -78,6 +80,39 @@ async def test_a_relative_sqlite_path_is_created_under_the_working_directory(
     monkeypatch.chdir(tmp_path)
     await initdb("sqlite://var/residence.sqlite3")
     assert (tmp_path / "var" / "residence.sqlite3").is_file()
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+async def test_the_sqlite_file_and_its_new_directory_are_private_to_the_bots_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    old_umask = os.umask(0o022)  # as a login shell leaves it: new files 0644, new directories 0755
+    try:
+        await initdb("sqlite://var/residence.sqlite3")
+        async with Database("sqlite://var/residence.sqlite3"):
+            await WeChatUser.create(openid="o-private")
+    finally:
+        os.umask(old_umask)
+    assert mode(tmp_path / "var") == 0o700
+    assert mode(tmp_path / "var" / "residence.sqlite3") == 0o600
+
+
+async def test_opening_an_existing_sqlite_file_makes_it_private(tmp_path: Path) -> None:
+    # A directory that was already there (it may be /tmp or a home) is left as it is.
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    url = f"sqlite://{shared}/residence.sqlite3"
+    await initdb(url)
+    (shared / "residence.sqlite3").chmod(0o644)
+    async with Database(url) as database:
+        assert await database.ping()
+    assert mode(shared / "residence.sqlite3") == 0o600
+    assert mode(shared) == 0o755
 
 
 def test_an_unknown_database_scheme_is_refused() -> None:
