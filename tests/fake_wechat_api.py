@@ -2,12 +2,15 @@
 
 The fake is `bot.dev.wechat_standin.DevWeChat`, the development stand-in for WeChat's API (PROTOCOL.md §7–9),
 so the tests and `make run` use one implementation; the `fake_wechat` fixture serves it on loopback
-with the tests' account and one image already uploaded. The autouse `network_guard` fixture fails any
-test that connects anywhere but loopback or a unix socket, or looks up a name other than localhost.
+with the tests' account and one image already uploaded. `FakeWeChat.add_large_media` adds what the
+stand-in has no need for: a download too big to take, streamed, counting what was sent. The autouse
+`network_guard` fixture fails any test that connects anywhere but loopback or a unix socket, or
+looks up a name other than localhost.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import ipaddress
 import socket
@@ -16,11 +19,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from aiohttp import web
 from pytest_aiohttp import AiohttpServer
 
 from bot.dev.wechat_standin import FIRST_TEMPLATE_MSGID, DevWeChat
 
-__all__ = ["APP_ID", "APP_SECRET", "FIRST_TEMPLATE_MSGID", "IMAGE_MEDIA_ID", "JPEG", "FakeWeChat", "NetworkGuard"]
+__all__ = [
+    "APP_ID",
+    "APP_SECRET",
+    "FIRST_TEMPLATE_MSGID",
+    "IMAGE_MEDIA_ID",
+    "JPEG",
+    "FakeWeChat",
+    "LargeMedia",
+    "NetworkGuard",
+]
 
 APP_ID = "wx0fa4e0000000001"
 APP_SECRET = "fake0secret0000000000000000000ab"
@@ -29,12 +42,54 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xf
 IMAGE_MEDIA_ID = "MEDIA_IMAGE_0001"
 
 
+@dataclass
+class LargeMedia:
+    """A media/get answer of `size` bytes, generated as it is sent, with or without a Content-Length."""
+
+    size: int
+    content_type: str
+    declared: bool  # a Content-Length header; else chunked, the size known only at the end
+    sent: int = 0  # bytes written to the connection before the client closed it (or all of them)
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+
+
 class FakeWeChat(DevWeChat):
     """The stand-in with the tests' account, and IMAGE_MEDIA_ID already uploaded."""
 
     def __init__(self) -> None:
         super().__init__(APP_ID, APP_SECRET)
         self.media[IMAGE_MEDIA_ID] = (JPEG, "image/jpeg")
+        self.large_media: dict[str, LargeMedia] = {}
+
+    def add_large_media(
+        self, media_id: str, size: int, content_type: str = "image/jpeg", *, declared: bool = False
+    ) -> LargeMedia:
+        self.large_media[media_id] = large = LargeMedia(size, content_type, declared)
+        return large
+
+    async def _media_get(self, request: web.Request) -> web.StreamResponse:
+        large = self.large_media.get(request.query.get("media_id", ""))
+        if large is None:
+            return await super()._media_get(request)
+        self._check_token(request)
+        response = web.StreamResponse(headers={"Content-Type": large.content_type})
+        if large.declared:
+            response.content_length = large.size
+        else:
+            response.enable_chunked_encoding()
+        chunk = JPEG + b"\x00" * (64 * 1024 - len(JPEG))
+        try:
+            await response.prepare(request)
+            while large.sent < large.size:
+                part = chunk[: large.size - large.sent]
+                await response.write(part)
+                large.sent += len(part)
+            await response.write_eof()
+        except ConnectionError:
+            pass  # the client closed the connection: it stopped reading
+        finally:
+            large.finished.set()
+        return response
 
 
 @pytest.fixture

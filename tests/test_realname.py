@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import socket
@@ -183,6 +184,17 @@ async def test_fetch_id_photo_refuses_more_than_5_mb(api, fake_wechat):
     with pytest.raises(PhotoRejected) as raised:
         await fetch_id_photo(api, "MEDIA_BIG")
     assert "5 MB" in raised.value.message
+
+
+@pytest.mark.parametrize("declared", [False, True], ids=["chunked", "content-length"])
+async def test_fetch_id_photo_stops_reading_a_download_past_5_mb(api, fake_wechat, declared):
+    huge = fake_wechat.add_large_media("MEDIA_HUGE", 64 * 1024 * 1024, declared=declared)
+    with pytest.raises(PhotoRejected) as raised:
+        await fetch_id_photo(api, "MEDIA_HUGE")
+    assert "5 MB" in raised.value.message
+    await asyncio.wait_for(huge.finished.wait(), 10)
+    # What loopback's socket buffers took before the bot hung up, but never the whole 64 MB.
+    assert huge.sent < 32 * 1024 * 1024
 
 
 async def test_fetch_id_photo_when_wechat_fails_otherwise_is_unavailable(api, fake_wechat):

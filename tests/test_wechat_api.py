@@ -21,6 +21,7 @@ from bot.wechat.api import (
     TEMPLATE_PATH,
     TOKEN_KEY,
     TOKEN_PATH,
+    MediaTooLarge,
     WeChatAPI,
     WeChatAPIError,
 )
@@ -234,6 +235,23 @@ async def test_get_media_of_an_unknown_id_raises_40007(api, fake_wechat):
         await api.get_media("NO_SUCH_MEDIA")
     assert (caught.value.errcode, caught.value.errmsg) == (40007, "invalid media_id")
     assert len(fake_wechat.calls_to(MEDIA_PATH)) == 1
+
+
+@pytest.mark.parametrize("declared", [False, True], ids=["chunked", "content-length"])
+async def test_get_media_past_its_limit_raises_once_past_it_without_retrying(api, fake_wechat, declared):
+    huge = fake_wechat.add_large_media("MEDIA_HUGE", 64 * 1024 * 1024, declared=declared)
+    with pytest.raises(MediaTooLarge):
+        await api.get_media("MEDIA_HUGE", max_bytes=1024 * 1024)
+    await asyncio.wait_for(huge.finished.wait(), 10)
+    assert huge.sent < 32 * 1024 * 1024
+    assert len(fake_wechat.calls_to(MEDIA_PATH)) == 1
+
+
+@pytest.mark.parametrize("declared", [False, True], ids=["chunked", "content-length"])
+async def test_get_media_of_exactly_its_limit_returns_it(api, fake_wechat, declared):
+    fake_wechat.add_large_media("MEDIA_FULL", 300 * 1024, "image/png", declared=declared)
+    content, content_type = await api.get_media("MEDIA_FULL", max_bytes=300 * 1024)
+    assert (len(content), content_type) == (300 * 1024, "image/png")
 
 
 async def test_call_returns_wechat_answer(api, fake_wechat):

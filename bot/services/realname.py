@@ -26,7 +26,7 @@ import aiohttp
 
 from bot.config import RealnameConfig
 from bot.services.errors import Told
-from bot.wechat.api import WeChatAPI, WeChatAPIError
+from bot.wechat.api import MediaTooLarge, WeChatAPI, WeChatAPIError
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,10 @@ class PhotoStore:
 async def fetch_id_photo(api: WeChatAPI, media_id: str) -> tuple[bytes, str]:
     """The photo the resident sent, as (bytes, content type); PhotoRejected says what to send instead."""
     try:
-        data, content_type = await api.get_media(media_id)
+        data, content_type = await api.get_media(media_id, max_bytes=MAX_PHOTO_BYTES)
+    except MediaTooLarge:
+        log.info("ID photo refused: more than %d bytes", MAX_PHOTO_BYTES)
+        raise PhotoRejected(TOO_LARGE) from None
     except WeChatAPIError as exc:
         if exc.errcode == MEDIA_EXPIRED:
             raise PhotoRejected(PHOTO_EXPIRED) from None
@@ -163,9 +166,6 @@ async def fetch_id_photo(api: WeChatAPI, media_id: str) -> tuple[bytes, str]:
     if content_type not in PHOTO_EXTENSIONS:
         log.info("ID photo refused: content type %s", content_type)
         raise PhotoRejected(WRONG_FORMAT)
-    if len(data) > MAX_PHOTO_BYTES:
-        log.info("ID photo refused: %d bytes", len(data))
-        raise PhotoRejected(TOO_LARGE)
     return data, content_type
 
 

@@ -38,6 +38,7 @@ NETWORK = -2  # ours: WeChat could not be reached or did not answer like WeChat
 
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 TEXT_LIMIT_BYTES = 2048  # customer-service text (PROTOCOL.md §5.2, §11)
+MEDIA_LIMIT_BYTES = 10 * 1024 * 1024  # WeChat keeps temporary images and videos up to 10 MB
 
 _MAX_ATTEMPTS = 3  # per call, whatever the reason for retrying
 _LOCK_TTL_S = 10.0
@@ -47,6 +48,7 @@ _TOKEN_MIN_TTL_S = 60
 # Error bodies of media/get have been seen as text/plain as well as application/json.
 _JSON_TYPES = frozenset({"application/json", "text/plain"})
 _TOKEN_IN_URL = re.compile(r"access_token=[^&\s\"']*")
+_CHUNK_BYTES = 64 * 1024
 
 
 class WeChatAPIError(Exception):
@@ -61,6 +63,14 @@ class WeChatAPIError(Exception):
     def __str__(self) -> str:
         prefix = f"{self.path}: " if self.path else ""
         return f"{prefix}{self.errcode} {self.errmsg}"
+
+
+class MediaTooLarge(Exception):
+    """A media download longer than the caller takes; reading stopped once past `limit` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"media/get: more than {limit} bytes")
+        self.limit = limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,12 +176,14 @@ class WeChatAPI:
     async def create_menu(self, menu: dict[str, Any]) -> None:
         await self.call("POST", MENU_PATH, json=menu)
 
-    async def get_media(self, media_id: str) -> tuple[bytes, str]:
+    async def get_media(self, media_id: str, *, max_bytes: int = MEDIA_LIMIT_BYTES) -> tuple[bytes, str]:
         """Download temporary media: (content, content type), e.g. (b"\\xff\\xd8…", "image/jpeg").
 
-        A video comes back as WeChat's JSON `{"video_url": …}` with its JSON content type.
+        A video comes back as WeChat's JSON `{"video_url": …}` with its JSON content type. Raises
+        MediaTooLarge for more than `max_bytes`: the download is read as it comes and dropped once
+        past them, whatever its Content-Length says, if it says anything.
         """
-        reply = await self._authorized("GET", MEDIA_PATH, {"media_id": media_id}, None, media=True)
+        reply = await self._authorized("GET", MEDIA_PATH, {"media_id": media_id}, None, media_limit=max_bytes)
         return reply.content, reply.content_type
 
     # -- access_token ----------------------------------------------------------------------
@@ -182,18 +194,18 @@ class WeChatAPI:
         params: dict[str, str] | None,
         body: bytes | None,
         *,
-        media: bool = False,
+        media_limit: int | None = None,
     ) -> _Reply:
         token = await self._token()
         try:
-            return await self._retrying(method, path, {**(params or {}), "access_token": token}, body, media)
+            return await self._retrying(method, path, {**(params or {}), "access_token": token}, body, media_limit)
         except WeChatAPIError as exc:
             if exc.errcode not in TOKEN_ERRORS:
                 raise
             log.warning("%s; fetching the access_token again and retrying once", exc)
         token = await self._token(refused=token)
         try:
-            return await self._retrying(method, path, {**(params or {}), "access_token": token}, body, media)
+            return await self._retrying(method, path, {**(params or {}), "access_token": token}, body, media_limit)
         except WeChatAPIError as exc:
             if exc.errcode in TOKEN_ERRORS:
                 log.error(
@@ -259,7 +271,7 @@ class WeChatAPI:
                 "force_refresh": False,
             }
         )
-        reply = await self._retrying("POST", TOKEN_PATH, None, body, False)
+        reply = await self._retrying("POST", TOKEN_PATH, None, body, None)
         token = reply.data.get("access_token")
         if not isinstance(token, str) or not token:
             raise WeChatAPIError(NETWORK, "network: stable_token answered without access_token", TOKEN_PATH)
@@ -271,13 +283,13 @@ class WeChatAPI:
 
     # -- one call, retried when WeChat is busy or unreachable --------------------------------
     async def _retrying(
-        self, method: str, path: str, params: dict[str, str] | None, body: bytes | None, media: bool
+        self, method: str, path: str, params: dict[str, str] | None, body: bytes | None, media_limit: int | None
     ) -> _Reply:
         attempt = 1
         network_retried = False
         while True:
             try:
-                return await self._attempt(method, path, params, body, media)
+                return await self._attempt(method, path, params, body, media_limit)
             except WeChatAPIError as exc:
                 busy = exc.errcode == BUSY
                 network = exc.errcode == NETWORK and not network_retried
@@ -289,8 +301,9 @@ class WeChatAPI:
             attempt += 1
 
     async def _attempt(
-        self, method: str, path: str, params: dict[str, str] | None, body: bytes | None, media: bool
+        self, method: str, path: str, params: dict[str, str] | None, body: bytes | None, media_limit: int | None
     ) -> _Reply:
+        """One request; `media_limit` (a media download) caps the body and lets it be other than JSON."""
         headers = {"Content-Type": "application/json; charset=utf-8"} if body is not None else None
         try:
             async with self._session.request(
@@ -303,7 +316,10 @@ class WeChatAPI:
             ) as response:
                 status = response.status
                 content_type = response.content_type
-                content = await response.read()
+                if media_limit is None:
+                    content = await response.read()
+                else:
+                    content = await _read_at_most(response, media_limit)
         except TimeoutError:
             raise WeChatAPIError(NETWORK, "network: timed out", path) from None
         except aiohttp.ClientError as exc:
@@ -312,7 +328,7 @@ class WeChatAPI:
             raise WeChatAPIError(NETWORK, f"network: {detail}", path) from None
         if status != 200:
             raise WeChatAPIError(NETWORK, f"network: HTTP {status}", path)
-        if media and content_type not in _JSON_TYPES:
+        if media_limit is not None and content_type not in _JSON_TYPES:
             return _Reply({}, content, content_type)
         try:
             data = json.loads(content)
@@ -331,3 +347,16 @@ class WeChatAPI:
             if secret:
                 text = text.replace(secret, "***")
         return text
+
+
+async def _read_at_most(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body, read in chunks; MediaTooLarge as soon as it is past `limit` bytes (leaving the
+    `async with` then closes the connection, so the rest is never read)."""
+    if response.content_length is not None and response.content_length > limit:
+        raise MediaTooLarge(limit)
+    content = bytearray()
+    async for chunk in response.content.iter_chunked(_CHUNK_BYTES):
+        content += chunk
+        if len(content) > limit:
+            raise MediaTooLarge(limit)
+    return bytes(content)
