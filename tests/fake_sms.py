@@ -3,6 +3,8 @@
 `FakeSms` accepts POSTs of {"phone", "template", "params": {"code", "minutes"}}, refuses a malformed one
 with 400, and records every well-formed message, those it is told to fail included: a real gateway may
 deliver a message whose answer never arrives. The `fake_sms` fixture serves it on loopback at `.url`.
+`redirect_next` answers with a redirect to ELSEWHERE, which takes whatever comes and answers 200: a
+client that follows it shows there (`.elsewhere`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from aiohttp import web
 from pytest_aiohttp import AiohttpServer
 
 PATH = "/v1/sms/send"
+ELSEWHERE = "/elsewhere"
 
 
 class FakeSms:
@@ -25,11 +28,17 @@ class FakeSms:
         self.messages: list[dict[str, Any]] = []
         self._failures: deque[int] = deque()
         self._stalls: deque[float] = deque()
+        self._redirects: deque[int] = deque()
+        self.elsewhere: list[tuple[str, bytes]] = []  # (method, body) of requests that followed a redirect
 
     # -- steering ------------------------------------------------------------------------
     def fail_next(self, status: int = 500, times: int = 1) -> None:
         """Answer the next `times` messages with this status."""
         self._failures.extend([status] * times)
+
+    def redirect_next(self, status: int = 302, times: int = 1) -> None:
+        """Answer the next `times` messages with this redirect to ELSEWHERE."""
+        self._redirects.extend([status] * times)
 
     def stall_next(self, seconds: float, times: int = 1) -> None:
         """Hold the next `times` answers back, so a client's timeout runs out."""
@@ -46,7 +55,12 @@ class FakeSms:
     def make_app(self) -> web.Application:
         app = web.Application()
         app.router.add_post(PATH, self._send)
+        app.router.add_route("*", ELSEWHERE, self._elsewhere)
         return app
+
+    async def _elsewhere(self, request: web.Request) -> web.Response:
+        self.elsewhere.append((request.method, await request.read()))
+        return web.json_response({"ok": True})
 
     async def _send(self, request: web.Request) -> web.Response:
         try:
@@ -60,6 +74,10 @@ class FakeSms:
             await asyncio.sleep(self._stalls.popleft())
         if self._failures:
             return web.json_response({"error": "gateway failure"}, status=self._failures.popleft())
+        if self._redirects:
+            return web.json_response(
+                {"moved": ELSEWHERE}, status=self._redirects.popleft(), headers={"Location": ELSEWHERE}
+            )
         return web.json_response({"ok": True})
 
 

@@ -118,6 +118,14 @@ async def test_a_failed_send_raises_and_leaves_no_code(make_codes, fake_sms, sto
     assert await refusal(codes.verify(PHONE, PURPOSE, code)) == NO_CODE
 
 
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_a_redirect_from_the_gateway_is_a_failed_send_and_not_followed(codes, fake_sms, status):
+    fake_sms.redirect_next(status)
+    assert await refusal(codes.send(PHONE, PURPOSE)) == SEND_FAILED
+    assert fake_sms.elsewhere == []  # the phone number and the code went to the configured URL only
+    assert await refusal(codes.verify(PHONE, PURPOSE, fake_sms.last_code(PHONE))) == NO_CODE
+
+
 async def test_a_failed_send_leaves_the_earlier_code_valid(codes, fake_sms):
     await codes.send(PHONE, PURPOSE)
     first = fake_sms.last_code(PHONE)

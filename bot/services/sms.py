@@ -60,8 +60,11 @@ class _HttpProvider:
 
     async def send(self, phone: str, purpose: str, code: str) -> bool:
         payload = {"phone": phone, "template": purpose, "params": {"code": code, "minutes": self._minutes}}
+        # No redirects: the phone number and the code go to the configured URL only (a 307 would send
+        # them on to wherever it points), and a redirect is a misconfiguration: a failed send.
+        request = self._session.post(self._config.url, json=payload, timeout=self._timeout, allow_redirects=False)
         try:
-            async with self._session.post(self._config.url, json=payload, timeout=self._timeout) as response:
+            async with request as response:
                 status = response.status
         except TimeoutError:
             log.warning("SMS to %s: no answer within %.1f s", mask_phone(phone), self._config.timeout_s)
