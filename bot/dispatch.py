@@ -17,7 +17,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from bot.metrics import Metrics
+from bot.metrics import Metrics, message_label
 from bot.services import Services
 from bot.state import LockTimeout, StateStore, Turn
 from bot.wechat.message import Incoming
@@ -58,8 +58,7 @@ class Dispatcher:
     async def deliver(self, msg: Incoming) -> str:
         """The reply XML for this push ('' for none)."""
         started = time.perf_counter()
-        kind = msg.event or msg.msg_type
-        self.metrics.messages_of(kind if len(kind) <= 40 else "other").inc()
+        self.metrics.messages_of(message_label(msg.msg_type, msg.event)).inc()
         try:
             # asyncio.timeout, not wait_for: no extra task per delivery (this is the hot path).
             async with asyncio.timeout(self.budget_s):

@@ -6,6 +6,31 @@ from functools import cache
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+# The label values of rb_messages: the MsgTypes and Events of PROTOCOL.md §4.3–4.4. Anything else
+# counts as "other": the strings come from the push, and each new value would be a new time series.
+MESSAGE_TYPES = frozenset({"text", "image", "voice", "video", "shortvideo", "location", "link"})
+EVENTS = frozenset(
+    {
+        "subscribe",
+        "unsubscribe",
+        "SCAN",
+        "LOCATION",
+        "CLICK",
+        "VIEW",
+        "TEMPLATESENDJOBFINISH",
+        "subscribe_msg_popup_event",
+        "subscribe_msg_change_event",
+        "subscribe_msg_sent_event",
+    }
+)
+
+
+def message_label(msg_type: str, event: str) -> str:
+    """The rb_messages label of a push: its MsgType, an event's Event, or "other"."""
+    if msg_type == "event":
+        return event if event in EVENTS else "other"
+    return msg_type if msg_type in MESSAGE_TYPES else "other"
+
 
 class Metrics:
     def __init__(self) -> None:

@@ -239,6 +239,26 @@ async def test_metrics_count_messages_replies_flows_and_latency(resident, bot):
     assert "rb_handling_seconds_count 2.0" in text
 
 
+def push(openid: str, msg_type: str, extra: str) -> str:
+    return (
+        f"<xml><ToUserName><![CDATA[gh_1234567890ab]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>{extra}</xml>"
+    )
+
+
+async def test_metrics_count_unknown_message_types_and_events_as_other(resident, bot):
+    # Anybody who can sign a push chooses these strings: they must not make new time series.
+    await resident.send_xml(push(resident.openid, "forged_type_1", "<MsgId>90001</MsgId>"))
+    await resident.send_xml(push(resident.openid, "event", "<Event><![CDATA[FORGED_EVENT_2]]></Event>"))
+    await resident.send_xml(push(resident.openid, "event", "<Event><![CDATA[subscribe]]></Event>"))
+    await resident.send_xml(push(resident.openid, "shortvideo", "<MediaId>M</MediaId><MsgId>90002</MsgId>"))
+    text = await (await bot.get("/metrics")).text()
+    assert "forged" not in text.lower()
+    assert 'rb_messages_total{type="other"} 2.0' in text
+    assert 'rb_messages_total{type="subscribe"} 1.0' in text
+    assert 'rb_messages_total{type="shortvideo"} 1.0' in text
+
+
 def location_event(openid: str, lat: float, lng: float) -> str:
     return (
         f"<xml><ToUserName><![CDATA[gh_1234567890ab]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
