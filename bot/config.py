@@ -5,12 +5,14 @@ A bad value stops start-up with one line naming the key and the problem (`Config
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -25,6 +27,8 @@ DEFAULT_PATH = Path("config.yaml")
 DEVELOPMENT_FIELD_KEY = "ZGV2ZWxvcG1lbnQta2V5LS1ub3QtZm9yLXByb2QhISE="
 # The AppSecret of `residence-bot dev-wechat`, the local stand-in for WeChat's servers.
 DEV_APP_SECRET = "devsecret0not0for0production0000"
+# The receipt-link signing key config.yaml ships with, for development only.
+DEVELOPMENT_SIGNING_KEY = "development-receipt-signing-key--not-for-production"
 # The rules' defaults, defined once in models/rules.py.
 _RULES = Rules()
 
@@ -102,7 +106,9 @@ class StateConfig(Section):
 
 
 class AppConfig(Section):
-    # development: SMS codes appear in the log (provider log) and the shipped keys are allowed.
+    # development: SMS codes appear in the log (provider log), and the shipped keys, local real-name
+    # checks and the WeChat stand-in are allowed, but only for a bot on loopback (Settings checks it).
+    # production: none of them, wherever the bot serves.
     environment: Literal["development", "production"] = "development"
 
 
@@ -167,6 +173,11 @@ class SecurityConfig(Section):
         return v
 
 
+class ReceiptsConfig(Section):
+    signing_key: str = Field(DEVELOPMENT_SIGNING_KEY, min_length=32)  # HMAC key of receipt links
+    link_ttl_days: int = Field(30, ge=1)  # a receipt link opens for this many days
+
+
 class RulesConfig(Section):
     """config.yaml's `rules:`, checked: the fields of models/rules.py `Rules`, where each is explained."""
 
@@ -207,9 +218,31 @@ class Settings(BaseSettings):
     accounts: AccountsConfig = AccountsConfig()
     admin: AdminConfig = AdminConfig()
     security: SecurityConfig
+    receipts: ReceiptsConfig = ReceiptsConfig()
     rules: RulesConfig = RulesConfig()
     data: DataConfig = DataConfig()
     logging: LoggingConfig = LoggingConfig()
+
+    @model_validator(mode="after")
+    def _development_only_on_loopback(self) -> Settings:
+        """Development settings run only on loopback; production refuses them wherever it serves.
+
+        Raises ConfigError (not a ValueError, which pydantic would fold into one line) with a line
+        for each setting to change.
+        """
+        refused = _development_settings(self)
+        if self.app.environment == "development":
+            if _on_loopback(self.server):
+                return self
+            where = f'server.host "{self.server.host}", server.public_base_url "{self.server.public_base_url}"'
+            refused.insert(
+                0,
+                'config: app.environment: "development" logs SMS codes and allows the shipped keys, so it runs '
+                f'only on loopback, not on {where}; use "production" and your own keys',
+            )
+        if refused:
+            raise ConfigError("\n".join(refused))
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -222,6 +255,55 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Precedence: explicit arguments, then RB_ variables, then the YAML file.
         return (init_settings, env_settings, YamlConfigSettingsSource(settings_cls))
+
+
+def _development_settings(s: Settings) -> list[str]:
+    """A line for each setting that is for development only (production refuses each)."""
+    found: list[str] = []
+    if s.realname.provider == "local":
+        found.append('config: realname.provider: "local" is for development; use "http" in production')
+    if s.sms.provider == "log":
+        found.append('config: sms.provider: "log" is for development; use "http" in production')
+    if s.security.field_key == DEVELOPMENT_FIELD_KEY:
+        found.append(
+            "config: security.field_key: the shipped development key is for development; "
+            "set your own (RB_SECURITY__FIELD_KEY) in production"
+        )
+    if s.receipts.signing_key == DEVELOPMENT_SIGNING_KEY:
+        found.append(
+            "config: receipts.signing_key: the shipped development key is for development; "
+            "set your own (RB_RECEIPTS__SIGNING_KEY) in production"
+        )
+    if s.wechat.app_secret == DEV_APP_SECRET:
+        found.append(
+            "config: wechat.app_secret: the development WeChat stand-in's secret is for development; "
+            "use the account's AppSecret (RB_WECHAT__APP_SECRET) in production"
+        )
+    if s.wechat.max_clock_skew_s == 0:
+        found.append(
+            "config: wechat.max_clock_skew_s: 0 turns the timestamp check off, so a captured callback "
+            "could be replayed at any time; use a window such as 300 in production"
+        )
+    return found
+
+
+def _on_loopback(server: ServerConfig) -> bool:
+    """The bot listens on a loopback address and its links point at one."""
+    try:
+        link_host = urlsplit(server.public_base_url).hostname or ""
+    except ValueError:
+        return False
+    return _loopback(server.host) and _loopback(link_host)
+
+
+def _loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -237,6 +319,8 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: objec
     source = type("FileSettings", (Settings,), {"model_config": config, "__module__": __name__})
     try:
         settings = source(**overrides)
+    except ConfigError:  # Settings' own checks, a line per setting already
+        raise
     except ValidationError as exc:
         raise ConfigError(_one_line(exc)) from None
     except Exception as exc:  # YAML syntax errors and the like
@@ -269,10 +353,6 @@ def _check_consistency(s: Settings) -> None:
             raise ConfigError(f"config: wechat.app_id: is required in {s.wechat.mode} mode")
     if s.state.backend == "redis" and not s.redis.url:
         raise ConfigError("config: redis.url: is required when state.backend is redis")
-    if s.app.environment == "production" and s.security.field_key == DEVELOPMENT_FIELD_KEY:
-        raise ConfigError("config: security.field_key: the shipped development key is refused in production")
-    if s.app.environment == "production" and s.wechat.app_secret == DEV_APP_SECRET:
-        raise ConfigError("config: wechat.app_secret: the development stand-in's secret is refused in production")
     if s.sms.provider == "http" and not s.sms.http.url:
         raise ConfigError("config: sms.http.url: is required when sms.provider is http")
     if s.realname.provider == "http" and not s.realname.http.url:

@@ -184,7 +184,16 @@ async def test_image_without_the_stand_in_is_one_line_and_the_chat_goes_on(bot, 
 
 # -- the command -----------------------------------------------------------------------------
 def test_dev_wechat_refuses_to_start_in_production(tmp_path):
-    env = bot_env(tmp_path, RB_APP__ENVIRONMENT="production", RB_SECURITY__FIELD_KEY=FIELD_KEY)
+    env = bot_env(
+        tmp_path,
+        RB_APP__ENVIRONMENT="production",
+        RB_SECURITY__FIELD_KEY=FIELD_KEY,
+        RB_RECEIPTS__SIGNING_KEY="a-production-receipt-key-of-32-characters-at-least",
+        RB_REALNAME__PROVIDER="http",
+        RB_REALNAME__HTTP__URL="https://realname.example.gov.cn/verify",
+        RB_SMS__PROVIDER="http",
+        RB_SMS__HTTP__URL="https://sms.example.gov.cn/send",
+    )  # settings production accepts: the refusal is dev-wechat's own
     result = run_cli(env, "dev-wechat", "--port", "1")  # a port it could not even bind: it must stop before
     assert result.returncode == 2
     assert result.stdout == ""
