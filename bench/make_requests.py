@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
-import secrets
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -48,7 +47,9 @@ def write_requests(
                 "Content": MESSAGES[turn % 2],
                 "MsgId": first_msgid + i,
             }
-            nonce = str(secrets.randbelow(10**10))
+            # One nonce per request, as WeChat's: the bot refuses a (timestamp, nonce, signature) it
+            # has seen with another body, and random nonces would collide in a long run.
+            nonce = str(first_msgid + i)
             query = {
                 "signature": _sha1_sorted(wechat.token, timestamp, nonce),
                 "timestamp": timestamp,

@@ -58,7 +58,7 @@ def create_app(
     app[METRICS] = metrics
     app[DATABASE] = database
     app[STORE] = store
-    app[CALLBACK] = Callback(settings.wechat)
+    app[CALLBACK] = Callback(settings.wechat, store)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         if manage_db:
@@ -135,7 +135,7 @@ async def callback(request: web.Request) -> web.Response:
         return web.Response(status=413, text="body too large")
     protocol = request.app[CALLBACK]
     try:
-        decoded = protocol.decode(request.query, body)
+        decoded = await protocol.decode(request.query, body)
     except Rejected as exc:
         metrics.rejected.labels(str(exc.status)).inc()
         return web.Response(status=exc.status, text=exc.reason)

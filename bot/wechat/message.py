@@ -16,23 +16,32 @@ from xml.parsers.expat import ExpatError
 
 import xmltodict
 
-_FORBIDDEN = re.compile(rb"<!(?:DOCTYPE|ENTITY|doctype|entity)")
+_FORBIDDEN = re.compile(rb"<!(?:DOCTYPE|ENTITY)|\x00", re.IGNORECASE)
 
 
 class MalformedMessage(Exception):
-    """Not a WeChat push: bad XML, a DOCTYPE/ENTITY, or a missing required field."""
+    """Not a WeChat push: bad XML, not UTF-8, a DOCTYPE/ENTITY, or a missing required field."""
 
 
 def parse_xml(body: bytes | str) -> dict[str, object]:
-    """The children of the root <xml> element; refuses DTDs before parsing anything."""
+    """The children of the root <xml> element; refuses DTDs before parsing anything.
+
+    WeChat sends UTF-8. Anything else is refused, and the parsers read UTF-8 whatever encoding the
+    XML declaration names: the DTD check looks at the bytes, and in another encoding (UTF-16, say)
+    a <!DOCTYPE would not be those bytes.
+    """
     raw = body.encode() if isinstance(body, str) else body
-    if _FORBIDDEN.search(raw):
-        raise MalformedMessage("DOCTYPE or ENTITY in body")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedMessage("body is not UTF-8") from None
+    if _FORBIDDEN.search(raw):  # a NUL too: no XML has one, a UTF-16 body without its BOM does
+        raise MalformedMessage("DOCTYPE, ENTITY or NUL in body")
     doc = _parse_fast(raw)
     if doc is None:
         try:
             # Values keep their spaces; whitespace between elements lands in "#text" and is ignored.
-            doc = xmltodict.parse(raw, disable_entities=True, strip_whitespace=False)
+            doc = xmltodict.parse(raw, encoding="utf-8", disable_entities=True, strip_whitespace=False)
         except (ExpatError, ValueError) as exc:
             raise MalformedMessage(str(exc)) from None
     root = doc.get("xml") if isinstance(doc, dict) else None
@@ -50,7 +59,9 @@ def _parse_fast(raw: bytes) -> dict[str, object] | None:
     if b"xmlns" in raw:  # ElementTree consumes namespace declarations that xmltodict keeps
         return None
     try:
-        root = ET.fromstring(raw)
+        parser = ET.XMLParser(encoding="utf-8")  # not the encoding the declaration names
+        parser.feed(raw)
+        root = parser.close()
         return {root.tag: _item(root)}
     except (ET.ParseError, ValueError, LookupError, RecursionError, _Namespaced):
         return None  # xmltodict reads it, or says what is wrong
@@ -104,8 +115,9 @@ class Incoming:
 
     @property
     def dedup_key(self) -> str:
+        # The sender in both: a MsgId sent again as another user must not fetch the first one's reply.
         if self.msg_type != "event" and self.msg_id:
-            return f"msg:{self.msg_id}"
+            return f"msg:{self.openid}:{self.msg_id}"
         kind = self.event if self.msg_type == "event" else self.msg_type
         return f"evt:{self.openid}:{self.create_time}:{kind}"
 
