@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from conversations.flow import Answers, Audience, Context, Finished, Flow
 from conversations.keys import MenuKey
-from conversations.requirements import realname_verified
+from conversations.requirements import NOT_REALNAME, realname_verified
 from models.eligibility import Assessment, RouteVerdict, assess
 
 ROUTE_NAMES = {
@@ -20,8 +20,10 @@ ROUTE_NAMES = {
 
 async def _answer(ctx: Context, answers: Answers) -> Finished:
     account = await ctx.services.accounts.bound_account(ctx.openid)
-    assert account is not None and account.id_number_hash is not None  # the requirement checked it
-    records = await ctx.services.residence.person_records(account.id_number_hash)
+    person = account.person if account is not None else None
+    if person is None:  # the requirement said so; whatever happens, no records without verification
+        return Finished(NOT_REALNAME.message)
+    records = await ctx.services.residence.person_records(person)
     return Finished(render(assess(records, ctx.services.rules, ctx.today), ctx))
 
 

@@ -1,5 +1,6 @@
 """进度 (PROGRESS): the resident's permits with their endorsement status, and their residence
-registrations, with numbers and dates. No questions."""
+registrations, with numbers and dates. No questions. Records are a person's: only an account
+through real-name verification sees them."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from datetime import timedelta
 
 from conversations.flow import Answers, Audience, Context, Finished, Flow
 from conversations.keys import MenuKey
-from conversations.requirements import bound
-from models import AccountKind, Permit, ResidenceRegistration
+from conversations.requirements import NOT_REALNAME, realname_verified
+from models import Permit, ResidenceRegistration
 from models.permit_cycle import PermitStatus, permit_status
 from models.rules import Rules
 
@@ -17,9 +18,9 @@ SHOWN = 6  # a reply has room for about this many registrations (WeChat cuts tex
 
 async def _show(ctx: Context, answers: Answers) -> Finished:
     account = await ctx.services.accounts.bound_account(ctx.openid)
-    if account is None or account.kind is not AccountKind.PERSONAL or account.id_number_hash is None:
-        return Finished("单位账号的办理进度请在代办业务中查看。回复「菜单」查看可办理的业务。")
-    person = account.id_number_hash
+    person = account.person if account is not None else None
+    if person is None:  # the requirement said so; whatever happens, no records without verification
+        return Finished(NOT_REALNAME.message)
     permits = await Permit.filter(person=person).order_by("-issued_on")
     rows = await ctx.services.residence.registrations(person)
     rules = ctx.services.rules
@@ -71,6 +72,6 @@ FLOW = Flow(
     review=False,
     steps=(),
     offered_to=frozenset({Audience.PERSONAL}),
-    requires=(bound,),
+    requires=(realname_verified,),
     submit=_show,
 )

@@ -4,7 +4,10 @@ Questions, in order:
   name       "请输入姓名"                  must match the account
   id_number  "请输入身份证号码"            must match the account
   photo      "请发送身份证人像面照片"       an image message; fetched from WeChat and kept
-Then the configured provider decides; the account records when and how it was verified.
+Then the configured provider decides (it compares name, ID number and photo); the account records
+when and how it was verified, and becomes the holder of its ID number. An account whose number
+another account was verified with first has lost its claim: it is told so, at the start and on
+submit, and its details are not sent to the provider.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from conversations.flow import Answers, Asked, Audience, Context, Finished, Flow, Image, Missing, Step
 from conversations.keys import MenuKey
 from conversations.parsers import Invalid, person_name, resident_id
-from conversations.requirements import bound_personal
+from conversations.requirements import CLAIM_LOST, bound_personal
 
 
 async def _not_yet_verified(ctx: Context) -> Missing | None:
@@ -22,6 +25,8 @@ async def _not_yet_verified(ctx: Context) -> Missing | None:
     account = await ctx.services.accounts.bound_account(ctx.openid)
     if account is not None and account.realname_verified:
         return Missing("您的账号已经完成实名认证，无需再次认证。回复「菜单」查看可办理的业务。")
+    if account is not None and await ctx.services.accounts.claim_lost(account):
+        return CLAIM_LOST
     return None
 
 
@@ -54,13 +59,16 @@ async def _fetch_photo(media_id: str, ctx: Context, answers: Answers) -> dict[st
 
 async def _verify(ctx: Context, answers: Answers) -> Finished:
     account = await _account(ctx)
+    if await ctx.services.accounts.claim_lost(account):  # another account was verified meanwhile
+        return Finished(CLAIM_LOST.message)
     id_number = ctx.services.security.decrypt(account.id_number_enc)
     result = await ctx.services.realname.verify(account.name, id_number, answers["realname.photo"]["path"])
     if not result.verified:
         return Finished(f"实名认证未通过：{result.reason}\n请回复「实名认证」重新认证，或带身份证到受理点办理。")
-    await ctx.services.accounts.record_realname(
+    if not await ctx.services.accounts.record_realname(
         account.id, method=result.method, photo=answers["realname.photo"]["path"], now=ctx.now
-    )
+    ):  # the same number verified for another account at the same moment: that one holds it
+        return Finished(CLAIM_LOST.message)
     return Finished("实名认证已通过！现在可以办理居住登记、查询办证资格了：回复「菜单」查看。")
 
 

@@ -2,15 +2,17 @@
 
 Questions, in order:
   name           "请输入您的姓名"            as on the ID card
-  id_number      "请输入18位身份证号码"       checked (GB 11643); one account per ID number
+  id_number      "请输入18位身份证号码"       checked (GB 11643); a claim until real-name verification
   hukou_address  "请输入户籍地址"
   phone          "请输入手机号码"             a 6-digit code is sent to it
   sms_code       "请输入短信验证码"           「重发」 sends a new one
   username       "请设置用户名"               4-20 letters, digits or _; unique
   password       "请设置密码"                 8+ with letters and digits; not the username or ID digits
   agreement      "用户协议 … 回复「同意」"
-  review         确认 creates the account and binds it
-The ID number is kept encrypted and the password only as its hash, in the conversation too.
+  review         确认 creates the account and binds it; refused if a verified account holds the ID number
+The ID number is kept encrypted and the password only as its hash, in the conversation too. Whether
+an account holds the number is told only at 确认, after this resident's phone passed its SMS code,
+in the same words whoever holds it: the ID number question tells a stranger nothing.
 """
 
 from __future__ import annotations
@@ -44,11 +46,6 @@ def _id_number(text: str, asked: Asked) -> str:
 
 async def _protect_id(number: str, ctx: Context, answers: Answers) -> dict[str, str]:
     protected = ctx.services.security.protect_id(number)
-    if await ctx.services.accounts.id_number_registered(protected.lookup_hash):
-        raise Invalid(
-            "这个身份证号码已经注册过账号。请回复「登录」登录；"
-            "如果忘记了用户名或密码，请带身份证到受理点找回（回复「受理点」查询地址）。"
-        )
     return {"encrypted": protected.encrypted, "lookup_hash": protected.lookup_hash, "masked": protected.masked}
 
 

@@ -21,11 +21,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from bot.services.errors import Told
 from bot.services.residence import MoveIn
 from conversations.flow import Answers, Asked, Audience, Choice, Context, Finished, Flow, Noted, Step, under
 from conversations.keys import MenuKey
 from conversations.parsers import Invalid, cn_mobile, district, flexible_date, non_empty
-from conversations.requirements import realname_verified
+from conversations.requirements import NOT_REALNAME, realname_verified
 from models import Account
 from models.districts import find_district
 
@@ -109,8 +110,11 @@ async def _account(ctx: Context) -> Account:
 
 
 def _person(account: Account) -> str:
-    assert account.id_number_hash is not None  # realname_verified, checked at the start and at 确认
-    return account.id_number_hash
+    """Whose registrations these are: the person the account was verified as (checked at the start
+    and at 确认); never a number the account only claims."""
+    if account.person is None:
+        raise Told(NOT_REALNAME.message)
+    return account.person
 
 
 async def _submit(ctx: Context, answers: Answers) -> Finished:

@@ -3,6 +3,14 @@
 ID numbers are never stored in clear: `id_number_enc` holds them encrypted with
 security.field_key and `id_number_hash` a keyed hash, so an account can be found by ID number
 without decrypting every row (bot/services/security.py does both).
+
+An ID number typed at 注册 is only a claim: anyone may type anyone's. An account owns its number
+once it passes real-name verification, which sets `verified_id_hash`; that column is unique, so of
+the accounts claiming a number (several may, none verified) the first to be verified holds it,
+however close the race. Records imported from other departments are read by `person`, which is
+that verified hash: an account that is not verified sees none. An unverified account whose number
+another account holds has lost its claim for good (`verified_id_hash` is never cleared): it cannot
+be verified with that number, and it is told so.
 """
 
 from __future__ import annotations
@@ -40,7 +48,8 @@ class Account(Model):
     phone = fields.CharField(max_length=11)
     name = fields.CharField(max_length=50)  # the person's name; for a unit account, the contact's
     id_number_enc = fields.TextField(null=True)
-    id_number_hash = fields.CharField(max_length=64, unique=True, null=True)
+    id_number_hash = fields.CharField(max_length=64, db_index=True, null=True)  # as registered: a claim
+    verified_id_hash = fields.CharField(max_length=64, unique=True, null=True)  # held: set by real-name verification
     id_number_masked = fields.CharField(max_length=18, null=True)  # 4403**********1234, for display
     hukou_address = fields.CharField(max_length=200, null=True)
     unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
@@ -58,7 +67,13 @@ class Account(Model):
 
     @property
     def realname_verified(self) -> bool:
-        return self.realname_verified_at is not None
+        return self.realname_verified_at is not None and self.verified_id_hash is not None
+
+    @property
+    def person(self) -> str | None:
+        """Whose records (keyed by `person` in models/records.py) this account may see and act on:
+        the person real-name verification proved it to be; None until then."""
+        return self.verified_id_hash if self.realname_verified else None
 
 
 class Binding(Model):

@@ -2,7 +2,8 @@
 
 Records come from the bot (居住登记) and from other departments' imports, so they are keyed by
 the person's ID number as a keyed hash (`person`, see bot/services/security.py), not by account: an
-import needs no account, and the hash finds the records of whoever logs in with that number.
+import needs no account. They are a person's, not an account's: an account reaches them only by
+`Account.person`, set once its real-name verification passed (models/account.py).
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ async def verified_account(openid: str, id_number: str, *, name: str = "张三",
         username=username or f"u{id_number[-8:]}",
         password_hash=await hash_password("mima2024ab"),
     )
-    await accounts.record_realname(account.id, method="local", photo="test.jpg", now=datetime.now(UTC))
+    # Verified and so the holder of its ID number: refused when another account holds it already.
+    assert await accounts.record_realname(account.id, method="local", photo="test.jpg", now=datetime.now(UTC))
     return await Account.get(id=account.id)
 
 

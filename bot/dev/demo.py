@@ -133,7 +133,8 @@ async def load_demo(field_key: str, today: date) -> list[tuple[DemoResident, str
             await Account.create(
                 kind=AccountKind.PERSONAL, username=resident.username, password_hash=password_hash,
                 phone=f"1380000{sequence:04d}", name=resident.name, id_number_enc=protected.encrypted,
-                id_number_hash=person, id_number_masked=protected.masked, hukou_address="广东省梅州市（示例）",
+                id_number_hash=person, verified_id_hash=person, id_number_masked=protected.masked,
+                hukou_address="广东省梅州市（示例）",
                 realname_verified_at=datetime.now(SHENZHEN), realname_method="demo",
             )  # fmt: skip
             await resident.records(person, resident.name, today)

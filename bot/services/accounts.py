@@ -3,6 +3,10 @@
 Binding rules: an account is bound to one WeChat user at a time and a WeChat user to one
 account; a new binding ends the old ones. A WeChat user that proved the account's phone by SMS
 once is trusted for that account afterwards.
+
+ID numbers: registering one claims it, and any number of unverified accounts may claim the same
+one; real-name verification makes the account its holder, once, for one account (the unique
+`verified_id_hash`, models/account.py). A number with a holder cannot be registered again.
 """
 
 from __future__ import annotations
@@ -27,6 +31,13 @@ class AccountError(Told):
     """Registration or login refused, with what to do."""
 
 
+ID_NUMBER_HELD = (
+    "这个身份证号码已经注册过账号并完成了实名认证，不能再注册。请回复「登录」登录；忘记了用户名或密码，"
+    "或者那不是您本人的账号，请带身份证到受理点办理（回复「受理点」查询地址）。"
+    "号码填错了请回复「修改 序号」改正。"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class LoginCheck:
     account_id: int
@@ -44,8 +55,16 @@ class Accounts:
         binding = await Binding.get_or_none(openid=openid).select_related("account")
         return binding.account if binding else None
 
-    async def id_number_registered(self, lookup_hash: str) -> bool:
-        return await Account.filter(id_number_hash=lookup_hash).exists()
+    async def id_number_held(self, lookup_hash: str) -> bool:
+        """Whether an account was verified with this ID number (and so owns it)."""
+        return await Account.filter(verified_id_hash=lookup_hash).exists()
+
+    async def claim_lost(self, account: Account) -> bool:
+        """Whether another account was verified with this unverified account's ID number: then this
+        one can never be verified with it (the holder's `verified_id_hash` is never cleared)."""
+        if account.verified_id_hash is not None or account.id_number_hash is None:
+            return False
+        return await Account.filter(verified_id_hash=account.id_number_hash).exclude(id=account.id).exists()
 
     async def username_taken(self, username: str) -> bool:
         return await Account.filter(username__iexact=username).exists()
@@ -61,11 +80,15 @@ class Accounts:
         username: str,
         password_hash: str,
     ) -> Account:
-        """Create the account and bind it to this WeChat user, whose phone the SMS code proved."""
+        """Create the account and bind it to this WeChat user, whose phone the SMS code proved.
+
+        An ID number that an unverified account claims may be registered again (a claim proves
+        nothing); one that a verified account holds is refused, in the same words whoever holds
+        it, and only here, after the SMS code: the ID number question tells a stranger nothing."""
         try:
             async with in_transaction():
-                if await self.id_number_registered(id_number.lookup_hash):
-                    raise AccountError("这个身份证号码已经注册过账号。请回复「登录」登录。")
+                if await self.id_number_held(id_number.lookup_hash):
+                    raise AccountError(ID_NUMBER_HELD)
                 if await self.username_taken(username):
                     raise AccountError(f"用户名{username}刚刚被别人注册了，请回复「修改 序号」换一个用户名。")
                 account = await Account.create(
@@ -80,8 +103,8 @@ class Accounts:
                     hukou_address=hukou_address,
                 )
                 await _bind(account, openid)
-        except IntegrityError:  # the same ID number or username, registered at the same moment
-            raise AccountError("这个身份证号码或用户名刚刚已被注册。请回复「登录」，或修改后再提交。") from None
+        except IntegrityError:  # the same username, registered at the same moment
+            raise AccountError(f"用户名{username}刚刚被别人注册了，请回复「修改 序号」换一个用户名。") from None
         return account
 
     async def check_password(
@@ -133,10 +156,23 @@ class Accounts:
         await binding.delete()
         return binding.account
 
-    async def record_realname(self, account_id: int, *, method: str, photo: str, now: datetime) -> None:
-        await Account.filter(id=account_id).update(
-            realname_verified_at=now, realname_method=method, realname_photo=photo
-        )
+    async def record_realname(self, account_id: int, *, method: str, photo: str, now: datetime) -> bool:
+        """Record the passed verification and make the account its ID number's holder. False when
+        another account holds the number already: of two verifications racing, the unique
+        `verified_id_hash` lets one through."""
+        account = await Account.get(id=account_id)
+        if account.id_number_hash is None:
+            return False
+        try:
+            await Account.filter(id=account_id).update(
+                realname_verified_at=now,
+                realname_method=method,
+                realname_photo=photo,
+                verified_id_hash=account.id_number_hash,
+            )
+        except IntegrityError:
+            return False
+        return True
 
 
 def _locked_message(until: datetime | None) -> str:

@@ -46,8 +46,9 @@ class Residence:
         return await ResidenceRegistration.filter(person=person, move_out_on=None).order_by("-declared_on").first()
 
     async def move_in(self, account: Account, data: MoveIn, *, today: date) -> MoveInOutcome:
-        person = account.id_number_hash
-        assert person is not None  # personal accounts always have one
+        person = account.person
+        if person is None:  # the flow requires real-name verification; records are never a mere claim's
+            raise Told("请先完成实名认证：回复「实名认证」。")
         async with in_transaction():
             # Moving house: the old registration runs until the new one is declared (it "runs until a
             # move-out is declared"), so a move-in declared late does not break continuity.
