@@ -253,7 +253,6 @@ def run_all(bench: Bench, tmp: Path) -> dict[str, Run]:
     env = {
         **os.environ,
         "RB_CONFIG": str(tmp / "config.yaml"),
-        "RB_STATE__BACKEND": "redis",
         "RB_REDIS__URL": f"redis://{HOST}:{redis_port}/0",
         "RB_DATABASE__URL": f"sqlite://{tmp}/bench.sqlite3",
         "RB_SERVER__HOST": HOST,

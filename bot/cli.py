@@ -120,14 +120,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.state.factory import SingleProcessGuard
 
     guard = None
-    if settings.state.backend == "memory":
+    if settings.state_backend == "memory":
         guard = SingleProcessGuard(Path("var/memory-state.pid"))
         guard.acquire()
     try:
         app = create_app(settings)
         print(
             f"residence-bot: serving on http://{settings.server.host}:{settings.server.port}/wechat "
-            f"({settings.wechat.mode} mode, {settings.state.backend} state); `make chat` to talk to it",
+            f"({settings.wechat.mode} mode, {settings.state_backend} state); `make chat` to talk to it",
             flush=True,
         )
         web.run_app(app, host=settings.server.host, port=settings.server.port, access_log=None, print=None)

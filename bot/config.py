@@ -98,8 +98,9 @@ class RedisConfig(Section):
 
 
 class StateConfig(Section):
-    # "memory" is the embedded default: one process only; "redis" needs redis.url.
-    backend: Literal["memory", "redis"] = "memory"
+    # Not a choice: redis.url alone selects the store (Settings.state_backend). Older configs may
+    # still say which one they mean; they start only if it is the one the url selects.
+    backend: Literal["memory", "redis"] | None = None
     idle_timeout_minutes: int = Field(30, gt=0)
     dedup_ttl_s: int = Field(300, gt=0)
     lock_timeout_s: float = Field(10.0, gt=0)
@@ -244,6 +245,11 @@ class Settings(BaseSettings):
             raise ConfigError("\n".join(refused))
         return self
 
+    @property
+    def state_backend(self) -> Literal["memory", "redis"]:
+        """Shared state in Redis when redis.url is set; the embedded in-memory store when it is empty."""
+        return "redis" if self.redis.url else "memory"
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -351,11 +357,18 @@ def _check_consistency(s: Settings) -> None:
             raise ConfigError(f"config: wechat.encoding_aes_key: is required in {s.wechat.mode} mode")
         if not s.wechat.app_id:
             raise ConfigError(f"config: wechat.app_id: is required in {s.wechat.mode} mode")
+    # redis.url alone selects the state store; an optional state.backend must agree with it.
     if s.state.backend == "redis" and not s.redis.url:
-        raise ConfigError("config: redis.url: is required when state.backend is redis")
+        raise ConfigError(
+            "config: state.backend: is redis but redis.url is empty; set redis.url (it alone selects Redis) "
+            "and drop state.backend"
+        )
+    if s.state.backend == "memory" and s.redis.url:
+        raise ConfigError(
+            "config: state.backend: is memory but redis.url is set, which selects Redis; clear redis.url "
+            "for in-memory state and drop state.backend"
+        )
     if s.sms.provider == "http" and not s.sms.http.url:
         raise ConfigError("config: sms.http.url: is required when sms.provider is http")
     if s.realname.provider == "http" and not s.realname.http.url:
         raise ConfigError("config: realname.http.url: is required when realname.provider is http")
-    if s.state.backend == "memory" and s.redis.url:
-        raise ConfigError("config: state.backend: is memory but redis.url is set; choose redis or clear the url")

@@ -32,7 +32,7 @@ def settings(request, tmp_path, fake_sms, fake_wechat):
     if request.param == "redis":
         redis_url = request.getfixturevalue("redis_url")
         redis.Redis.from_url(redis_url).flushdb()
-        sections.update(state={"backend": "redis"}, redis={"url": redis_url})
+        sections.update(redis={"url": redis_url})
     return make_settings(tmp_path, **sections)
 
 

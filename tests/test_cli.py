@@ -30,6 +30,14 @@ def test_an_unknown_key_is_refused(tmp_path):
     assert result.returncode == 2 and "config: state.bakend: is not a known setting" in result.stderr
 
 
+def test_a_state_backend_contradicting_redis_url_stops_start_up_with_one_line(tmp_path):
+    env = bot_env(tmp_path, RB_STATE__BACKEND="memory", RB_REDIS__URL="redis://127.0.0.1:6379/0")
+    result = run_cli(env, "serve")
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("config: state.backend: is memory but redis.url is set") and "clear redis.url" in line
+
+
 def test_initdb_then_migrate_has_nothing_to_do(tmp_path):
     env = bot_env(tmp_path)
     assert "loaded 13 acceptance points" in run_cli(env, "initdb").stdout

@@ -10,6 +10,7 @@ import pytest
 import redis
 
 from bot.app import DISPATCHER
+from bot.state.redis import RedisStore
 from tests.example_flows import many_questions, slow
 from tests.harness import Residents, make_settings
 from tests.processes import ServeProcess
@@ -18,7 +19,7 @@ from tests.processes import ServeProcess
 @pytest.fixture
 def redis_settings(tmp_path, redis_url):
     redis.Redis.from_url(redis_url).flushdb()
-    return make_settings(tmp_path, state={"backend": "redis"}, redis={"url": redis_url})
+    return make_settings(tmp_path, redis={"url": redis_url})
 
 
 async def test_a_retry_reaching_another_process_gets_the_first_processes_reply(start_bot, redis_settings):
@@ -67,7 +68,7 @@ async def test_one_users_burst_split_over_two_processes_keeps_every_answer(start
 @pytest.fixture
 def serve(tmp_path: Path, redis_url: str) -> Iterator[ServeProcess]:
     redis.Redis.from_url(redis_url).flushdb()
-    server = ServeProcess(tmp_path, RB_STATE__BACKEND="redis", RB_REDIS__URL=redis_url)
+    server = ServeProcess(tmp_path, RB_REDIS__URL=redis_url)
     server.initdb()
     yield server
     server.kill()
@@ -86,7 +87,24 @@ async def test_a_flow_survives_a_crash_of_the_web_process(serve):
 async def test_readiness_fails_while_redis_is_unreachable(start_bot, tmp_path):
     from tests.services import free_port
 
-    settings = make_settings(tmp_path, state={"backend": "redis"}, redis={"url": f"redis://127.0.0.1:{free_port()}/0"})
+    settings = make_settings(tmp_path, redis={"url": f"redis://127.0.0.1:{free_port()}/0"})
     client = await start_bot(settings)
     response = await client.get("/readyz")
     assert response.status == 503 and (await response.json())["checks"] == {"database": True, "state": False}
+
+
+# -- the turn scripts when Redis forgets them or goes away ----------------------------------------
+
+
+async def test_turn_scripts_run_again_after_redis_forgets_them(redis_url):
+    store = RedisStore(redis_url, prefix="t_noscript:", dedup_ttl_s=60, lock_timeout_s=1)
+    try:
+        first = await store.begin("msg:1", "o1")
+        await store.commit(first.turn, {"n": 1}, 60, "r1")
+        redis.Redis.from_url(redis_url).script_flush()
+        second = await store.begin("msg:2", "o1")
+        assert second.kind == "new" and second.turn.state == {"n": 1}
+        await store.commit(second.turn, {"n": 2}, 60, "r2")
+        assert await store.load_state("o1") == {"n": 2}
+    finally:
+        await store.close()

@@ -142,3 +142,22 @@ async def test_counters_count_within_their_window(store):
     await store.incr("brief", 0.1)
     await asyncio.sleep(0.2)
     assert await store.incr("brief", 0.1) == 1
+
+
+async def test_begins_cancelled_while_waiting_for_the_store_leave_no_user_locked(store):
+    # Many users' claims in flight together (on Redis, one pipeline), a fifth of their callers gone.
+    tasks = [asyncio.create_task(store.begin(f"msg:{i}", f"o{i}")) for i in range(50)]
+    await asyncio.sleep(0)
+    for task in tasks[::5]:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for task in tasks:
+        if not task.cancelled():
+            await store.commit(task.result().turn, {"n": 1}, 60, "r")
+    retries = await asyncio.gather(*(store.begin(f"msg:{i}", f"o{i}") for i in range(50)))
+    assert [r.kind for r in retries] == ["new" if t.cancelled() else "duplicate" for t in tasks]
+    for retry in retries:
+        if retry.turn is not None:
+            await store.commit(retry.turn, None, 60, "r")
+    nexts = await asyncio.gather(*(store.begin(f"msg:{i}:next", f"o{i}") for i in range(50)))
+    assert all(n.kind == "new" for n in nexts)

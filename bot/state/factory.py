@@ -1,4 +1,4 @@
-"""Build the store config.yaml names, and keep the in-memory one to a single process."""
+"""Build the store redis.url selects, and keep the in-memory one to a single process."""
 
 from __future__ import annotations
 
@@ -16,17 +16,14 @@ log = logging.getLogger(__name__)
 
 def open_store(settings: Settings) -> StateStore:
     dedup_ttl_s, lock_timeout_s = settings.state.dedup_ttl_s, settings.state.lock_timeout_s
-    if settings.state.backend == "redis":
+    if settings.state_backend == "redis":
         from bot.state.redis import RedisStore
 
         log.info("state: redis (shared by every process)")
         return RedisStore(settings.redis.url, dedup_ttl_s=dedup_ttl_s, lock_timeout_s=lock_timeout_s)
     from bot.state.memory import MemoryStore
 
-    log.warning(
-        "state: in-memory (embedded default, one process only); "
-        "set state.backend: redis and redis.url to run several processes"
-    )
+    log.warning("state: in-memory (embedded default, one process only); set redis.url to run several processes")
     return MemoryStore(dedup_ttl_s=dedup_ttl_s, lock_timeout_s=lock_timeout_s)
 
 
@@ -47,8 +44,8 @@ class SingleProcessGuard:
             other = handle.read().strip() or "?"
             handle.close()
             raise ConfigError(
-                f"config: state.backend: memory state is for one process, and process {other} already "
-                "uses it; stop it, or set state.backend: redis with redis.url"
+                f"config: redis.url: is empty, and memory state is for one process: process {other} already "
+                "uses it; stop it, or set redis.url to share state in Redis"
             ) from None
         handle.seek(0)
         handle.truncate()

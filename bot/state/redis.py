@@ -2,8 +2,9 @@
 
 Each turn step is one Lua script, so a delivery costs two round trips in the common case.
 A per-process lock in front of the Redis lock keeps one user's deliveries in arrival order
-inside a process and saves Redis from polling. The scripts go over one pipelined connection
-(`_Pipeline`); everything else uses redis-py's client.
+inside a process and saves Redis from polling. The scripts go to Redis in pipelines, all those
+asked in the meantime in one (`_Batches`); everything else is a plain command of the same
+redis-py client.
 """
 
 from __future__ import annotations
@@ -13,17 +14,16 @@ import hashlib
 import itertools
 import secrets
 import time
-from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import hiredis
-from redis.asyncio import Redis
-from redis.asyncio.connection import AbstractConnection
+from redis.asyncio import Connection, ConnectionPool, Redis
+from redis.asyncio.connection import parse_url
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, ResponseError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import NoScriptError
+from redis.typing import EncodableT
 
 from bot.state.base import Begin, LockTimeout, State, StateStore, Turn, dump_state, load_state
 
@@ -70,32 +70,57 @@ return n
 
 
 Script = Callable[[list[str], list[str | int]], Awaitable[Any]]
+_Queued = tuple[tuple[str | int, ...], "asyncio.Future[Any]"]
 
 
-@dataclass(eq=False)
-class _Link:
-    conn: AbstractConnection
-    timeout: float | None  # the URL's socket_timeout, applied per command
-    replies: deque[asyncio.Future[Any]] = field(default_factory=deque)
-    reader: asyncio.Task[None] | None = None
-    unsent: list[bytes] = field(default_factory=list)
+class _PackedInC(Connection):
+    """redis-py's asyncio connection, with pipelines packed by hiredis's C `pack_command`.
+
+    redis-py's synchronous connection packs with hiredis when it is installed; the asyncio one
+    packs in Python, argument by argument, which cost more than the rest of a pipeline of turn
+    scripts together (bench/README.md). Only this public method differs.
+    """
+
+    def pack_commands(self, commands: Iterable[Iterable[EncodableT]]) -> list[bytes]:
+        return [b"".join([hiredis.pack_command(_split_name(tuple(args))) for args in commands])]
 
 
-class _Pipeline:
-    """One connection for the turn scripts: the commands of one event-loop pass go out in one
-    write, and one reader task hands the replies out in order.
+def _split_name(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    # As redis-py does: a command name may carry its subcommand ("SCRIPT LOAD").
+    name = args[0]
+    if isinstance(name, str) and " " in name:
+        return (*name.split(), *args[1:])
+    if isinstance(name, bytes) and b" " in name:
+        return (*name.split(), *args[1:])
+    return args
 
-    redis-py's pool checks a connection out for every command, and first probes it with a read
-    that waits a loop iteration under the pool's lock; with two scripts per delivery that was more
-    than half the process's time under load (bench/README.md). redis-py still opens the connection
-    (AUTH, SELECT, TLS from the URL). A broken connection fails the commands in flight, as the
-    pool's would; the next command connects again.
+
+def connect(url: str) -> Redis:
+    """A redis-py client for the URL (TCP, TLS or a Unix socket) whose pipelines pack in C."""
+    options: dict[str, Any] = {"decode_responses": True, **parse_url(url)}  # as from_url: the URL's win
+    base = options.get("connection_class", Connection)
+    options["connection_class"] = type(f"PackedInC{base.__name__}", (_PackedInC, base), {})
+    return Redis.from_pool(ConnectionPool(**options))
+
+
+class _Batches:
+    """The turn scripts go to Redis in pipelines: everything asked while one pipeline is out
+    goes in the next, in order.
+
+    Sent one by one, each command checks a connection out of redis-py's pool, and the pool first
+    probes it with a read that waits a loop iteration under the pool's lock: with two scripts per
+    delivery that was more than half the process's time under load (bench/README.md). In a
+    pipeline that is paid once for all the deliveries of the moment. One pipeline at a time keeps
+    the commands in the order they were asked (an abort never overtakes the claim it undoes).
+    redis-py's public client throughout: `pipeline(transaction=False)`, one write, the URL's
+    socket_timeout per reply; a broken connection fails the batch's commands, and the next
+    batch connects again.
     """
 
     def __init__(self, redis: Redis) -> None:
-        self._pool = redis.connection_pool
-        self._link: _Link | None = None
-        self._connecting = asyncio.Lock()
+        self._redis = redis
+        self._queued: list[_Queued] = []
+        self._sender: asyncio.Task[None] | None = None
 
     def script(self, source: str) -> Script:
         sha = hashlib.sha1(source.encode()).hexdigest()
@@ -108,77 +133,56 @@ class _Pipeline:
 
         return run
 
-    async def execute(self, *args: str | int) -> Any:
-        link = self._link or await self._connect()
+    def execute(self, *args: str | int) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         reply = loop.create_future()
-        link.replies.append(reply)
-        if not link.unsent:
-            loop.call_soon(self._flush, link)
-        link.unsent.append(hiredis.pack_command(args))  # in C: a fifth of redis-py's pack_command
-        if link.timeout is None:
-            return await reply
+        self._queued.append((args, reply))
+        if self._sender is None:  # it starts after this loop pass, with all the pass asked
+            self._sender = loop.create_task(self._send_all())
+        return reply
+
+    async def _send_all(self) -> None:
         try:
-            async with asyncio.timeout(link.timeout):
-                return await reply
-        except TimeoutError:
-            raise RedisTimeoutError(f"no reply from Redis within {link.timeout} s") from None
+            while self._queued:
+                batch, self._queued = self._queued, []
+                await self._send(batch)
+        finally:
+            self._sender = None
 
-    @staticmethod
-    def _flush(link: _Link) -> None:
-        if link.conn.is_connected:
-            link.conn._writer.writelines(link.unsent)  # type: ignore[union-attr]
-        link.unsent.clear()
-
-    async def _connect(self) -> _Link:
-        async with self._connecting:
-            if self._link is None:
-                kwargs = dict(self._pool.connection_kwargs)
-                timeout = kwargs.get("socket_timeout")
-                # The reader waits for replies however long it is idle; commands time out one by one.
-                kwargs.update(
-                    socket_timeout=None, socket_connect_timeout=kwargs.get("socket_connect_timeout") or timeout
-                )
-                conn = self._pool.connection_class(**kwargs)
-                await conn.connect()
-                link = _Link(conn, timeout)
-                link.reader = asyncio.create_task(self._read(link))
-                self._link = link
-            return self._link
-
-    async def _read(self, link: _Link) -> None:
+    async def _send(self, batch: list[_Queued]) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        for args, _ in batch:
+            pipe.execute_command(*args)
         try:
-            while True:
-                try:
-                    result = await link.conn.read_response()
-                except ResponseError as exc:
-                    result = exc
-                reply = link.replies.popleft()
-                if reply.done():  # its caller stopped waiting
-                    continue
-                if isinstance(result, ResponseError):
-                    reply.set_exception(result)
-                else:
-                    reply.set_result(result)
-        except Exception as exc:
-            await self._drop(link, RedisConnectionError(f"Redis connection lost: {exc}"))
-
-    async def _drop(self, link: _Link, error: Exception) -> None:
-        if self._link is link:
-            self._link = None
-        while link.replies:
-            reply = link.replies.popleft()
-            if not reply.done():
-                reply.set_exception(error)
-        await link.conn.disconnect(nowait=True)
+            results: list[Any] = await pipe.execute(raise_on_error=False)
+        except asyncio.CancelledError:
+            _hand_out(batch, [_closed()] * len(batch))
+            raise
+        except Exception as exc:  # the connection: every command of the batch fails with it
+            results = [exc] * len(batch)
+        _hand_out(batch, results)
 
     async def close(self) -> None:
-        link = self._link
-        if link is None:
-            return
-        if link.reader is not None:
-            link.reader.cancel()
-        await self._drop(link, RedisConnectionError("the state store is closed"))
+        sender = self._sender
+        if sender is not None:
+            sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
+        batch, self._queued = self._queued, []
+        _hand_out(batch, [_closed()] * len(batch))
+
+
+def _hand_out(batch: list[_Queued], results: list[Any]) -> None:
+    for (_, reply), result in zip(batch, results, strict=True):
+        if reply.done():  # its caller stopped waiting
+            continue
+        if isinstance(result, Exception):
+            reply.set_exception(result)
+        else:
+            reply.set_result(result)
+
+
+def _closed() -> RedisConnectionError:
+    return RedisConnectionError("the state store is closed")
 
 
 class RedisStore(StateStore):
@@ -187,12 +191,12 @@ class RedisStore(StateStore):
 
     def __init__(self, url: str, *, prefix: str = "rb:", **kwargs: float) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.redis = Redis.from_url(url, decode_responses=True)
+        self.redis = connect(url)
         self.prefix = prefix
-        self._pipeline = _Pipeline(self.redis)
-        self._begin = self._pipeline.script(_BEGIN)
-        self._commit = self._pipeline.script(_COMMIT)
-        self._abort = self._pipeline.script(_ABORT)
+        self._batches = _Batches(self.redis)
+        self._begin = self._batches.script(_BEGIN)
+        self._commit = self._batches.script(_COMMIT)
+        self._abort = self._batches.script(_ABORT)
         self._incr = self.redis.register_script(_INCR)
         # A lock token need only be unique: a random prefix per store and a counter, no syscall each.
         self._tokens = map(f"{secrets.token_hex(8)}-{{:x}}".format, itertools.count())
@@ -233,7 +237,8 @@ class RedisStore(StateStore):
                     status, value = await run("l")
             if status == "seen":
                 claimed = False  # someone else's claim: not ours to abort
-                return Begin("pending") if value == _PENDING else Begin("duplicate", reply=value[1:])
+                kept = value or _PENDING  # "seen" always carries the kept value: P, or R and the reply
+                return Begin("pending") if kept == _PENDING else Begin("duplicate", reply=kept[len(_DONE) :])
             delay = 0.002
             while status == "locked":  # another process holds this user's lock
                 if time.monotonic() + delay > deadline:
@@ -247,11 +252,13 @@ class RedisStore(StateStore):
             raise LockTimeout(openid) from None
         finally:
             if not started:
-                if claimed:
-                    await self._abort(keys[:2], [token])
-                if holds_local:
-                    local.release()
-                self._drop_local_user(openid)
+                try:
+                    if claimed:
+                        await self._abort(keys[:2], [token])
+                finally:  # even when Redis is gone: the user's next message must not wait on us
+                    if holds_local:
+                        local.release()
+                    self._drop_local_user(openid)
 
     def _release_local(self, openid: str) -> None:
         self._local[openid].release()
@@ -324,5 +331,5 @@ class RedisStore(StateStore):
             return False
 
     async def close(self) -> None:
-        await self._pipeline.close()
+        await self._batches.close()
         await self.redis.aclose()
