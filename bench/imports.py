@@ -156,10 +156,11 @@ def report(runs: list[Run], rows: int, csv_bytes: int, pg_version: str, generate
         "(interpreter start, both passes over the file, all writes); peak RSS is that process's ru_maxrss.",
         "",
         "How (bot/imports/engine.py): pass 1 checks every row; pass 2 checks them again and writes batches "
-        "of 20,000 rows, one transaction each: on PostgreSQL one `INSERT … SELECT … FROM unnest(arrays) "
+        "of 20,000 rows, all in one transaction: on PostgreSQL one `INSERT … SELECT … FROM unnest(arrays) "
         "ON CONFLICT DO NOTHING` per batch, on SQLite one executemany. The next batch is checked while the "
-        "one before is written. ID checks, cell checks and lookup hashes are cached per distinct value "
-        "(bounded LRU caches, so memory stays flat on a file of all different people).",
+        "one before is written. Both passes hash the bytes they read, so a file changed in between is "
+        "refused. ID checks, cell checks and lookup hashes are cached per distinct value (bounded LRU "
+        "caches, so memory stays flat on a file of all different people).",
         "",
         "| database | run | rows | seconds | rows/s | peak RSS |",
         "|---|---|---:|---:|---:|---:|",

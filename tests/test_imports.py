@@ -273,6 +273,63 @@ async def test_repeated_rows_across_and_within_batches_are_imported_once(
     assert "permits: written 6 of 6 rows (" in progress.getvalue()
 
 
+async def test_a_failure_in_the_middle_of_writing_leaves_none_of_the_file(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "BATCH_ROWS", 1)
+    calls = 0
+
+    def failing_on_the_second_batch(write):
+        async def wrapped(self, raw, records):
+            nonlocal calls
+            calls += 1
+            if calls == 2:
+                raise ConnectionResetError("the database went away")
+            return await write(self, raw, records)
+
+        return wrapped
+
+    for writer in (engine._SqliteWriter, engine._PostgresWriter):
+        monkeypatch.setattr(writer, "write", failing_on_the_second_batch(writer.write))
+    with pytest.raises(ConnectionResetError):
+        await run("social-insurance", write(tmp_path, GOOD["social-insurance"]))
+    assert calls == 2
+    assert await stored("social-insurance") == set()
+    # Nothing half done: the same file again imports all of it.
+    monkeypatch.undo()
+    report = await run("social-insurance", write(tmp_path, GOOD["social-insurance"]))
+    assert counts(report) == (3, 3, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        f"{BAD_CHECK_DIGIT},张三,2025-04,甲公司",  # a row the check never saw, which would have refused the file
+        f"{C},王五,2025-04,乙公司",  # a good row, but not one that was checked
+    ],
+    ids=["bad-row-added", "good-row-added"],
+)
+async def test_a_file_changed_between_checking_and_writing_is_refused_and_nothing_written(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    path = write(tmp_path, GOOD["social-insurance"])
+    passes = 0
+    read = engine._read
+
+    def read_and_change(*args, **kwargs):
+        nonlocal passes
+        passes += 1
+        if passes == 2:  # another program writes to the file while the import runs
+            with path.open("a", encoding="utf-8", newline="") as f:
+                f.write(change + "\r\n")
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "_read", read_and_change)
+    with pytest.raises(FileRefused, match="改动"):
+        await run("social-insurance", path)
+    assert await stored("social-insurance") == set()
+
+
 async def test_an_excel_utf8_file_with_a_byte_order_mark_is_read(db: str, tmp_path: Path) -> None:
     report = await run("talents", write(tmp_path, GOOD["talents"], encoding="utf-8-sig"))
     assert counts(report) == (2, 2, 0, 0, 0)

@@ -1,21 +1,30 @@
-"""The import of a CSV file of records (SPEC §5): check every row, then write in batches.
+"""The import of a CSV file of records (SPEC §5): check every row, then write them, all or none.
 
 Pass 1 reads the whole file and checks every row, keeping the first MAX_REPORTED bad rows and a
 count; with any bad row and no `skip_bad`, nothing is written. Pass 2 reads the file again and
-writes its good rows in batches, one transaction each. Both passes stream the file, so memory
-stays flat whatever its size.
+writes its good rows in batches, all in one transaction: a file is imported whole or not at all,
+also when the import stops half-way (a database error, Ctrl-C, a crash). Both passes stream the
+file and each batch is sent as it fills, so memory stays flat whatever its size (the database
+holds the transaction's rows, not this process). Each pass hashes the bytes it reads; when pass 2
+did not read what pass 1 checked (the file changed in between), the transaction is rolled back
+and the file refused.
+
+The one transaction holds SQLite's write lock for the whole of pass 2: the bot's own writes to
+an embedded database wait for it (PostgreSQL locks only the rows written).
 
 Writing is idempotent: each kind's table has a unique key, rows new to the table are inserted
 with ON CONFLICT DO NOTHING, and the columns a later file may change are updated only where they
-differ. So importing the same file again changes nothing, and an import that stopped half-way
-can simply be run again. The SQL is raw (one statement per batch on PostgreSQL, one executemany
-on SQLite): ORM objects per row would be many times slower on a file of a million rows.
+differ. So importing the same file again changes nothing. The SQL is raw (one statement per
+batch on PostgreSQL, one executemany on SQLite): ORM objects per row would be many times slower
+on a file of a million rows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
+import io
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,9 +34,10 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, TextIO
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-# Each batch is a transaction, and each commit waits for the disk (SQLite's fsync is the slow part).
+# Rows per statement (PostgreSQL) or executemany (SQLite); a file's batches are one transaction.
 BATCH_ROWS = 20_000
 MAX_REPORTED = 1_000
 PROGRESS_EVERY_S = 1.0
@@ -62,7 +72,11 @@ class Kind:
 
 
 class FileRefused(Exception):
-    """The file cannot be imported at all (unreadable, not UTF-8, wrong header); nothing was written."""
+    """The file cannot be imported at all (unreadable, not UTF-8, wrong header, changed while being
+    imported); nothing was written."""
+
+
+CHANGED = "文件在检查之后被改动了, 未导入任何记录: 请等文件写完后再导入"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +137,8 @@ async def import_file(
     started = time.monotonic()
     report = Report(kind.name)
     meter = _Meter(kind.name, "checked", progress)
-    for line, cells in _read(kind, path):
+    checked = hashlib.sha256()
+    for line, cells in _read(kind, path, checked):
         report.rows += 1
         if isinstance(cells, str):
             report.add_bad(line, cells)
@@ -137,34 +152,42 @@ async def import_file(
 
     # A person pays many months: hash each ID number once, within a bound that keeps memory flat.
     person = lru_cache(maxsize=1 << 16)(lookup_hash)
-    sink = _Sink(kind.table, report, _Meter(kind.name, "written", progress, total=report.rows - report.bad))
-    try:
-        for n, (_line, cells) in enumerate(_read(kind, path), start=1):
-            if not n % 256:
-                # Checking rows never waits, so without this the batch being written could not
-                # send its next statement until the next batch is ready.
-                await asyncio.sleep(0)
-            # The file was checked in pass 1; a row bad now is one that --skip-bad skips.
-            if isinstance(cells, str) or isinstance(row := kind.validate(cells, today), list):
-                continue
-            if sink.add(kind.record(row, person(row.id_number))):
-                await sink.send()
-        await sink.send()
-    finally:
-        # A batch being written is let finish, so that each batch is either all written or not at all.
-        await sink.wait()
+    written = hashlib.sha256()
+    meter = _Meter(kind.name, "written", progress, total=report.rows - report.bad)
+    # Leaving the block by an exception rolls every batch back.
+    async with in_transaction() as conn:
+        sink = _Sink(kind.table, report, meter, conn)
+        try:
+            for n, (_line, cells) in enumerate(_read(kind, path, written), start=1):
+                if not n % 256:
+                    # Checking rows never waits, so without this the batch being written could not
+                    # send its next statement until the next batch is ready.
+                    await asyncio.sleep(0)
+                # The file was checked in pass 1; a row bad now is one that --skip-bad skips.
+                if isinstance(cells, str) or isinstance(row := kind.validate(cells, today), list):
+                    continue
+                if sink.add(kind.record(row, person(row.id_number))):
+                    await sink.send()
+            await sink.send()
+        finally:
+            # The statement being run is let finish before the transaction ends either way.
+            await sink.wait()
+        if written.digest() != checked.digest():
+            raise FileRefused(CHANGED)
     sink.meter.done(sink.done)
     report.written = True
     report.seconds = time.monotonic() - started
     return report
 
 
-def _read(kind: Kind, path: str | Path) -> Iterator[tuple[int, Sequence[str] | str]]:
-    """(line number, the cells in `kind.columns` order or why the row cannot be read) per data row."""
+def _read(kind: Kind, path: str | Path, digest: Any) -> Iterator[tuple[int, Sequence[str] | str]]:
+    """(line number, the cells in `kind.columns` order or why the row cannot be read) per data row;
+    every byte read also goes into `digest` (a hashlib object)."""
     try:
         # newline="": csv handles line ends itself, and quoted cells may hold line breaks.
         # utf-8-sig: Excel's "CSV UTF-8" starts with a byte-order mark.
-        with open(path, encoding="utf-8-sig", newline="") as f:
+        hashed = io.BufferedReader(_HashedFile(path, digest), buffer_size=1 << 16)
+        with io.TextIOWrapper(hashed, encoding="utf-8-sig", newline="") as f:
             reader = csv.reader(f)
             try:
                 header = next(reader, None)
@@ -190,6 +213,31 @@ def _read(kind: Kind, path: str | Path) -> Iterator[tuple[int, Sequence[str] | s
         raise FileRefused(f"无法读取文件: {exc.strerror or exc}") from None
 
 
+class _HashedFile(io.FileIO):
+    """A file opened for reading whose bytes, as they are read, also go into `digest`."""
+
+    def __init__(self, path: str | Path, digest: Any) -> None:
+        super().__init__(path, "rb")
+        self._digest = digest
+
+    def readinto(self, buffer: Any) -> int:
+        n = super().readinto(buffer)
+        if n:
+            self._digest.update(memoryview(buffer)[:n])
+        return n
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        if data:
+            self._digest.update(data)
+        return data
+
+    def readall(self) -> bytes:
+        data = super().readall()
+        self._digest.update(data)
+        return data
+
+
 def _columns_of(kind: Kind, header: Sequence[str]) -> tuple[Callable[[list[str]], Sequence[str]], int]:
     """A getter of the kind's cells from a row of the file, and the row's width; or FileRefused."""
     names = [name.strip() for name in header]
@@ -205,13 +253,14 @@ def _columns_of(kind: Kind, header: Sequence[str]) -> tuple[Callable[[list[str]]
 
 
 class _Sink:
-    """Writes records in batches of BATCH_ROWS, one transaction each, counting into the report.
+    """Writes records in batches of BATCH_ROWS on `conn` (the import's transaction), counting into
+    the report.
 
     A batch is written while the next one is being checked: the database and Python work at once.
     """
 
-    def __init__(self, table: Table, report: Report, meter: _Meter) -> None:
-        self.table, self.report, self.meter = table, report, meter
+    def __init__(self, table: Table, report: Report, meter: _Meter, conn: BaseDBAsyncClient) -> None:
+        self.table, self.report, self.meter, self.conn = table, report, meter, conn
         self.key = itemgetter(*(i for i, (column, _type) in enumerate(table.columns) if column in table.key))
         self.batch: list[tuple[object, ...]] = []
         self.writing: asyncio.Task[None] | None = None
@@ -239,12 +288,11 @@ class _Sink:
     async def _write(self, batch: list[tuple[object, ...]]) -> None:
         # Last one wins within a batch: PostgreSQL updates a row at most once per statement.
         records = list({self.key(record): record for record in batch}.values())
-        async with in_transaction() as conn:
-            if self.writer is None:
-                postgres = conn.capabilities.dialect == "postgres"
-                self.writer = _PostgresWriter(self.table) if postgres else _SqliteWriter(self.table)
-            async with conn.acquire_connection() as raw:
-                inserted, updated = await self.writer.write(raw, records)
+        if self.writer is None:
+            postgres = self.conn.capabilities.dialect == "postgres"
+            self.writer = _PostgresWriter(self.table) if postgres else _SqliteWriter(self.table)
+        async with self.conn.acquire_connection() as raw:
+            inserted, updated = await self.writer.write(raw, records)
         self.report.inserted += inserted
         self.report.updated += updated
         self.done += len(batch)
