@@ -6,8 +6,11 @@ from datetime import datetime
 
 import pytest
 
-from bot.dev.demo import PASSWORD, load_demo
+from bot.dev.demo import PASSWORD, RESIDENTS, load_demo
+from bot.services.security import FieldCipher
 from conversations.flow import SHENZHEN
+from conversations.parsers import resident_id
+from models import Account
 from tests.harness import FIELD_KEY, Residents, make_settings
 
 
@@ -53,6 +56,16 @@ async def test_permit_holding_demo_residents_see_their_permits_state(demo_bot, f
 async def test_demo_data_can_be_loaded_again(demo_bot):
     made = await load_demo(FIELD_KEY, datetime.now(SHENZHEN).date())
     assert [r.username for r, _ in made][:2] == ["demo_a", "demo_b"]
+
+
+async def test_every_demo_residents_id_number_passes_the_bots_own_check(db):
+    today = datetime.now(SHENZHEN).date()
+    await load_demo(FIELD_KEY, today)
+    cipher = FieldCipher(FIELD_KEY)
+    accounts = await Account.filter(username__in=[r.username for r in RESIDENTS])
+    numbers = [cipher.decrypt(account.id_number_enc) for account in accounts]
+    assert len(numbers) == len(RESIDENTS)
+    assert [resident_id(number, today=today) for number in numbers] == numbers
 
 
 async def _log_in(residents, fake_sms, username: str):

@@ -42,8 +42,10 @@ class DemoResident:
 
 
 def demo_id_number(birth: str, sequence: int) -> str:
+    """A valid ID number (GB 11643 check digit) born on `birth` in Nanshan."""
     body = f"440305{birth}{sequence:03d}"
-    return body + ric.calc_check_digit(body)
+    # calc_check_digit takes the whole 18 characters, its last (the check digit) ignored.
+    return body + ric.calc_check_digit(body + "0")
 
 
 async def _registered(person: str, name: str, since: date, months_insured: int, *, paying: bool = True) -> None:
