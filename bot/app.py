@@ -64,7 +64,7 @@ def create_app(
         if manage_db:
             await database.open()
         async with aiohttp.ClientSession() as session:
-            services = Services.build(settings, store, session)
+            services = Services.build(settings, store, session, metrics)
             dispatcher = Dispatcher(
                 store=store,
                 router=router,

@@ -123,6 +123,9 @@ class SmsConfig(Section):
     http: SmsHttpConfig = SmsHttpConfig()
     code_ttl_s: int = Field(300, ge=30)
     max_per_phone_per_hour: int = Field(5, ge=1)
+    max_per_user_per_hour: int = Field(10, ge=1)
+    max_numbers_per_user_per_hour: int = Field(3, ge=1)
+    max_per_minute: int = Field(60, ge=1)
     max_wrong_entries: int = Field(5, ge=1)
 
 

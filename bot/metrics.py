@@ -53,9 +53,16 @@ class Metrics:
             registry=r,
         )
         self.pushes = Counter("rb_pushes", "Messages sent through the API, by result", ["kind", "result"], registry=r)
+        self.sms_refusals = Counter(
+            "rb_sms_refusals",
+            "SMS codes refused before sending, by purpose and the limit reached (user, numbers, phone, budget)",
+            ["purpose", "reason"],
+            registry=r,
+        )
         # The per-delivery counters' children, each looked up once: `.labels()` validates its
         # arguments and takes a lock on every call. A child lives as long as its metric anyway.
         self.messages_of = cache(self.messages.labels)
         self.replies_of = cache(self.replies.labels)
         self.flow_starts_of = cache(self.flow_starts.labels)
         self.flow_completions_of = cache(self.flow_completions.labels)
+        self.sms_refusals_of = cache(self.sms_refusals.labels)

@@ -25,7 +25,8 @@ def code_step(
     depends_on: tuple[str, ...] = (),
 ) -> Step:
     async def send(ctx: Context, filled: Filled) -> None:
-        await ctx.services.sms.send(phone(filled), purpose)
+        # The WeChat user asking is counted too: one user cannot have codes sent to number after number.
+        await ctx.services.sms.send(phone(filled), purpose, openid=ctx.openid, now=ctx.now)
 
     def parse(text: str) -> str:
         if text.strip() == RESEND:

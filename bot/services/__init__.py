@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.services.acceptance_points import AcceptancePoints
 from bot.services.accounts import Accounts
 from bot.services.followers import Followers
@@ -44,7 +45,7 @@ class Services:
     wechat: WeChatAPI | None  # None without wechat.app_secret: nothing is sent to WeChat users
 
     @classmethod
-    def build(cls, settings: Settings, store: StateStore, session: aiohttp.ClientSession) -> Services:
+    def build(cls, settings: Settings, store: StateStore, session: aiohttp.ClientSession, metrics: Metrics) -> Services:
         rules = settings.rules.as_rules()
         wechat = WeChatAPI.configured(settings.wechat, session, store)
         accounts = Accounts(settings.accounts)
@@ -63,6 +64,7 @@ class Services:
                 session,
                 development=settings.app.environment == "development",
                 secret=sms_secret,
+                metrics=metrics,
             ),
             acceptance_points=AcceptancePoints(),
             submissions=Submissions(),

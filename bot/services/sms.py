@@ -1,10 +1,21 @@
 """SMS verification codes for the registration and login flows: sent, kept hashed, used once.
 
-A code is kept under sms:code:{purpose}:{phone} as an HMAC with a random id; the tries at it and its
-use are counted under that id with the store's atomic operations, so the limits hold across processes
-and a newer code for the same purpose and phone starts with a clean count.
+A code is kept under sms:code:{purpose}:{phone key} as an HMAC with a random id; the tries at it and
+its use are counted under that id with the store's atomic operations, so the limits hold across
+processes and a newer code for the same purpose and phone starts with a clean count.
 
-Neither phone numbers nor codes are logged, except by the log provider in development.
+Before a code is sent four limits are counted, in the state store (Redis in production, so they hold
+across processes), each per purpose: a login code is never refused because registration codes were
+asked for the same number, so nobody can stop someone else's login by registering with their phone.
+  sms.max_numbers_per_user_per_hour  numbers one WeChat user has codes sent to
+  sms.max_per_user_per_hour          codes one WeChat user has sent
+  sms.max_per_phone_per_hour         codes sent to one number
+  sms.max_per_minute                 codes sent by the whole service, every WeChat user's together
+in that order, so what a WeChat user is refused for their own limits costs nobody else's. The
+windows are clock hours and minutes, so a refusal can say when to try again.
+
+In the store a phone number is only ever a keyed hash (the phone key); neither numbers nor codes are
+logged, except by the log provider in development.
 """
 
 from __future__ import annotations
@@ -13,20 +24,28 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import secrets
+from datetime import datetime
+from typing import NoReturn
 
 import aiohttp
 
 from bot.config import SmsConfig, SmsHttpConfig
+from bot.metrics import Metrics
 from bot.services.errors import Told
 from bot.state.base import StateStore
 from bot.text import mask_phone
 
 log = logging.getLogger(__name__)
 
-RATE_WINDOW_S = 3600
+HOUR_S = 3600
+MINUTE_S = 60
 
-TOO_MANY_SENDS = "这个手机号获取验证码的次数太多了，请1小时后再试。"
+TOO_MANY_NUMBERS = "您这1小时内给太多手机号码发过验证码了，请在{minutes}分钟后再试。"
+TOO_MANY_FOR_USER = "您获取验证码的次数太多了，请在{minutes}分钟后再试。"
+TOO_MANY_FOR_PHONE = "这个手机号获取验证码的次数太多了，请在{minutes}分钟后再试。"
+BUDGET_SPENT = "现在获取验证码的人太多了，请在1分钟后再试。"
 SEND_FAILED = "短信发送失败，请稍后再试。"
 NO_CODE = "验证码已过期，请回复「重发」获取新的验证码。"
 WRONG_CODE = "验证码不正确，还可以再试{remaining}次。"
@@ -89,23 +108,24 @@ class SmsCodes:
         *,
         development: bool,
         secret: bytes,
+        metrics: Metrics,
     ) -> None:
         self._config = config
         self._store = store
         self._secret = secret
+        # Its own subkey: a phone key must not be usable to forge a code's hash, nor the other way.
+        self._phone_secret = hmac.new(secret, b"rb-sms-phone-keys", hashlib.sha256).digest()
+        self._refused = metrics.sms_refusals_of
         self._provider: _LogProvider | _HttpProvider
         if config.provider == "http":
             self._provider = _HttpProvider(config.http, session, config.code_ttl_s)
         else:
             self._provider = _LogProvider(development)
 
-    async def send(self, phone: str, purpose: str) -> None:
-        """Send a new code, replacing any earlier one for this purpose and phone; SmsError if not sent."""
-        # Counted before sending, failures too: counting first is what keeps concurrent sends within the
-        # limit, and a send that timed out may still have reached the phone, so it costs the number a message.
-        sent = await self._store.incr(f"sms:rate:{phone}", RATE_WINDOW_S)
-        if sent > self._config.max_per_phone_per_hour:
-            raise SmsError(TOO_MANY_SENDS)
+    async def send(self, phone: str, purpose: str, *, openid: str, now: datetime) -> None:
+        """Send a new code, replacing any earlier one for this purpose and phone, at the request of this
+        WeChat user; SmsError if not sent (a limit reached, saying when to try again; the provider)."""
+        await self._count(phone, purpose, openid, now)
         code = f"{secrets.randbelow(10**6):06d}"
         if not await self._provider.send(phone, purpose, code):
             raise SmsError(SEND_FAILED)
@@ -138,10 +158,48 @@ class SmsCodes:
             raise SmsError(VOIDED)
         raise SmsError(WRONG_CODE.format(remaining=limit - tries))
 
+    async def _count(self, phone: str, purpose: str, openid: str, now: datetime) -> None:
+        """Count this send against every limit, refusing at the first one reached."""
+        # Counted before sending, failures too: counting first is what keeps concurrent sends within the
+        # limits, and a send that timed out may still have reached the phone, so it costs a message.
+        config, store = self._config, self._store
+        t = now.timestamp()
+        hour, minute = int(t // HOUR_S), int(t // MINUTE_S)
+        minutes = max(1, math.ceil(((hour + 1) * HOUR_S - t) / MINUTE_S))  # to the end of this hour
+        phone_key = self._phone_key(phone)
+        base = f"sms:{purpose}"
+        if not await self._admit_number(f"{base}:numbers:{openid}:{hour}", phone_key):
+            self._refuse(purpose, "numbers", TOO_MANY_NUMBERS.format(minutes=minutes))
+        if await store.incr(f"{base}:user:{openid}:{hour}", HOUR_S) > config.max_per_user_per_hour:
+            self._refuse(purpose, "user", TOO_MANY_FOR_USER.format(minutes=minutes))
+        if await store.incr(f"{base}:phone:{phone_key}:{hour}", HOUR_S) > config.max_per_phone_per_hour:
+            self._refuse(purpose, "phone", TOO_MANY_FOR_PHONE.format(minutes=minutes))
+        if await store.incr(f"{base}:all:{minute}", MINUTE_S) > config.max_per_minute:
+            self._refuse(purpose, "budget", BUDGET_SPENT)
+
+    async def _admit_number(self, numbers: str, phone_key: str) -> bool:
+        """Whether this number is one of the first max_numbers_per_user_per_hour this WeChat user asked
+        codes for this hour. Each number keeps the place it was given (its rank), so a number refused
+        stays refused all hour and one admitted stays admitted."""
+        store, rank_key = self._store, f"{numbers}:{phone_key}"
+        rank = await store.get(rank_key)
+        if rank is None:
+            new_rank = str(await store.incr(numbers, HOUR_S))
+            # Only the first of two sends to one number at the same moment gives it its rank.
+            rank = new_rank if await store.set(rank_key, new_rank, HOUR_S, only_new=True) else await store.get(rank_key)
+        return rank is not None and int(rank) <= self._config.max_numbers_per_user_per_hour
+
+    def _refuse(self, purpose: str, reason: str, message: str) -> NoReturn:
+        self._refused(purpose, reason).inc()
+        raise SmsError(message)
+
     def _hash(self, phone: str, purpose: str, code: str) -> str:
         message = "\0".join((purpose, phone, code)).encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
-    @staticmethod
-    def _code_key(phone: str, purpose: str) -> str:
-        return f"sms:code:{purpose}:{phone}"
+    def _phone_key(self, phone: str) -> str:
+        """The number as the store knows it: a keyed hash, so no key names a phone number."""
+        return hmac.new(self._phone_secret, phone.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _code_key(self, phone: str, purpose: str) -> str:
+        return f"sms:code:{purpose}:{self._phone_key(phone)}"
