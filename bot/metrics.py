@@ -59,6 +59,12 @@ class Metrics:
             ["purpose", "reason"],
             registry=r,
         )
+        self.login_refusals = Counter(
+            "rb_login_refusals",
+            "Passwords not checked, by reason (locked, rate: the WeChat user's tries a minute, busy: the pool)",
+            ["reason"],
+            registry=r,
+        )
         # The per-delivery counters' children, each looked up once: `.labels()` validates its
         # arguments and takes a lock on every call. A child lives as long as its metric anyway.
         self.messages_of = cache(self.messages.labels)
@@ -66,3 +72,4 @@ class Metrics:
         self.flow_starts_of = cache(self.flow_starts.labels)
         self.flow_completions_of = cache(self.flow_completions.labels)
         self.sms_refusals_of = cache(self.sms_refusals.labels)
+        self.login_refusals_of = cache(self.login_refusals.labels)

@@ -3,7 +3,7 @@
 Questions, in order:
   kind          "个人还是单位账号？"    1 个人 / 2 单位
   username      "请输入用户名"
-  password      "请输入密码"           5 wrong in a row lock the account for 15 minutes
+  password      "请输入密码"           5 wrong in a row lock the account for 15 minutes (bot/services/logins.py)
   sms_code      "请输入短信验证码"      only the first time this account is bound to this WeChat user
   new_password  "请设置新密码"          only when the account must change its initial password
 Then the account is bound to this WeChat user; a WeChat user it was bound to before is told.
@@ -31,7 +31,7 @@ SIGNED_OUT_ELSEWHERE = (
 
 
 async def _check_password(password: str, ctx: Context, answers: Filled) -> Checked:
-    login = await ctx.services.accounts.check_password(
+    login = await ctx.services.logins.check_password(
         username=answers["login.username"],
         password=password,
         kind=KINDS[answers["login.kind"]],

@@ -19,6 +19,7 @@ from bot.metrics import Metrics
 from bot.services.acceptance_points import AcceptancePoints
 from bot.services.accounts import Accounts
 from bot.services.followers import Followers
+from bot.services.logins import Logins
 from bot.services.realname import Realname
 from bot.services.residence import Residence
 from bot.services.security import FieldCipher
@@ -35,6 +36,7 @@ class Services:
     rules: Rules  # the Regulation's thresholds and readings, for the pure rules in models/
     security: FieldCipher  # ID numbers encrypted, hashed for lookup, masked
     accounts: Accounts
+    logins: Logins  # the password question of 登录: lockout, guessing at once, floods
     followers: Followers
     units: Units
     residence: Residence
@@ -49,11 +51,14 @@ class Services:
         rules = settings.rules.as_rules()
         wechat = WeChatAPI.configured(settings.wechat, session, store)
         accounts = Accounts(settings.accounts)
-        sms_secret = hmac.new(settings.security.field_key.encode(), b"rb-sms-codes", hashlib.sha256).digest()
+        field_key = settings.security.field_key.encode()
+        sms_secret = hmac.new(field_key, b"rb-sms-codes", hashlib.sha256).digest()
+        login_secret = hmac.new(field_key, b"rb-login-names", hashlib.sha256).digest()
         return cls(
             rules=rules,
             security=FieldCipher(settings.security.field_key),
             accounts=accounts,
+            logins=Logins(settings.accounts, store, metrics, secret=login_secret),
             followers=Followers(),
             units=Units(accounts),
             residence=Residence(rules),

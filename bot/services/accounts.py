@@ -1,4 +1,4 @@
-"""Account operations: registration, password login with lockout, binding to a WeChat user.
+"""Account operations: registration, binding to a WeChat user (password login: bot/services/logins.py).
 
 Binding rules: an account is bound to one WeChat user at a time and a WeChat user to one
 account; a new binding ends the old ones. A WeChat user that proved the account's phone by SMS
@@ -11,20 +11,15 @@ one; real-name verification makes the account its holder, once, for one account 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import cast
+from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from bot.config import AccountsConfig
 from bot.services.errors import Told
-from bot.services.security import ProtectedId, verify_password
+from bot.services.security import ProtectedId
 from models import Account, AccountKind, Binding, TrustedWeChatUser
-from models.account import is_locked, lock_after_failure
-from models.rules import SHENZHEN
 
 
 class AccountError(Told):
@@ -38,18 +33,9 @@ ID_NUMBER_HELD = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class LoginCheck:
-    account_id: int
-    trusted: bool  # this WeChat user proved the phone before: no SMS code needed
-    must_change_password: bool
-    phone: str
-
-
 class Accounts:
     def __init__(self, config: AccountsConfig) -> None:
-        self._max_wrong = config.max_wrong_passwords
-        self._lockout = timedelta(minutes=config.lockout_minutes)
+        self._config = config
 
     async def bound_account(self, openid: str) -> Account | None:
         binding = await Binding.get_or_none(openid=openid).select_related("account")
@@ -107,38 +93,6 @@ class Accounts:
             raise AccountError(f"用户名{username}刚刚被别人注册了，请回复「修改 序号」换一个用户名。") from None
         return account
 
-    async def check_password(
-        self, *, username: str, password: str, kind: AccountKind, openid: str, now: datetime
-    ) -> LoginCheck:
-        """The account's login facts; AccountError (wrong, locked, the other kind) says what to do.
-
-        `accounts.max_wrong_passwords` wrong passwords in a row lock the account for
-        `accounts.lockout_minutes`."""
-        max_wrong = self._max_wrong
-        account = await Account.get_or_none(username__iexact=username)
-        if account is None:
-            raise AccountError("用户名或密码不对，请重新输入密码；用户名输错了请回复「返回」。")
-        if is_locked(account.locked_until, now):
-            raise AccountError(_locked_message(account.locked_until))
-        if not await verify_password(account.password_hash, password):
-            # Counted in the database: guesses sent at once from several WeChat users all count.
-            await Account.filter(id=account.id).update(failed_logins=F("failed_logins") + 1)
-            # tortoise types a values_list result as a tuple; with flat=True it is the value.
-            failed = cast(int, await Account.get(id=account.id).values_list("failed_logins", flat=True))
-            locked_until = lock_after_failure(failed, now, max_wrong=max_wrong, lockout=self._lockout)
-            if locked_until:
-                await Account.filter(id=account.id).update(failed_logins=0, locked_until=locked_until)
-                raise AccountError(f"密码连续输错{max_wrong}次，" + _locked_message(locked_until))
-            raise AccountError(f"用户名或密码不对，还可以再试{max_wrong - failed}次，请重新输入密码。")
-        if account.kind != kind:
-            other = "个人" if account.kind is AccountKind.PERSONAL else "单位"
-            raise AccountError(f"这是{other}账号，请回复「返回」两次，选择「{other}」后再登录。")
-        if account.failed_logins:
-            account.failed_logins = 0
-            await account.save(update_fields=["failed_logins"])
-        trusted = await TrustedWeChatUser.filter(account_id=account.id, openid=openid).exists()
-        return LoginCheck(account.id, trusted, account.must_change_password, account.phone)
-
     async def bind(self, account_id: int, openid: str, *, new_password_hash: str | None = None) -> str | None:
         """Bind the account to this WeChat user; returns the OpenID it was bound to before, if another."""
         async with in_transaction():
@@ -173,11 +127,6 @@ class Accounts:
         except IntegrityError:
             return False
         return True
-
-
-def _locked_message(until: datetime | None) -> str:
-    assert until is not None
-    return f"账号已锁定，请在{until.astimezone(SHENZHEN):%H:%M}以后再试。"
 
 
 async def _bind(account: Account, openid: str) -> str | None:
