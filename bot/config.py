@@ -25,6 +25,9 @@ from models.rules import EndorsementConvention, Rules
 DEFAULT_PATH = Path("config.yaml")
 # The key config.yaml ships with, for development only.
 DEVELOPMENT_FIELD_KEY = "ZGV2ZWxvcG1lbnQta2V5LS1ub3QtZm9yLXByb2QhISE="
+# config.yaml's WeChat token and EncodingAESKey: anyone who has them can sign (and read) callbacks.
+DEVELOPMENT_WECHAT_TOKEN = "devtoken123"
+DEVELOPMENT_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 # The AppSecret of `residence-bot dev-wechat`, the local stand-in for WeChat's servers.
 DEV_APP_SECRET = "devsecret0not0for0production0000"
 # The receipt-link signing key config.yaml ships with, for development only.
@@ -282,6 +285,16 @@ def _development_settings(s: Settings) -> list[str]:
         found.append(
             "config: receipts.signing_key: the shipped development key is for development; "
             "set your own (RB_RECEIPTS__SIGNING_KEY) in production"
+        )
+    if s.wechat.token == DEVELOPMENT_WECHAT_TOKEN:
+        found.append(
+            "config: wechat.token: the shipped development token is for development; "
+            "set the console's Token (RB_WECHAT__TOKEN) in production"
+        )
+    if DEVELOPMENT_AES_KEY in (s.wechat.encoding_aes_key, s.wechat.previous_encoding_aes_key):
+        found.append(
+            "config: wechat.encoding_aes_key: the shipped development key is for development; "
+            "set the console's EncodingAESKey (RB_WECHAT__ENCODING_AES_KEY) in production"
         )
     if s.wechat.app_secret == DEV_APP_SECRET:
         found.append(

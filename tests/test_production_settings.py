@@ -31,6 +31,8 @@ PRODUCTION = {
     "RB_SECURITY__FIELD_KEY": FIELD_KEY,
     "RB_RECEIPTS__SIGNING_KEY": "a-production-receipt-key-of-32-characters-at-least",
     "RB_WECHAT__APP_SECRET": "0123456789abcdef0123456789abcdef",
+    "RB_WECHAT__TOKEN": "productionToken2026",
+    "RB_WECHAT__ENCODING_AES_KEY": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
     "RB_SERVER__HOST": "0.0.0.0",
     "RB_SERVER__PUBLIC_BASE_URL": "https://bot.example.gov.cn",
 }
@@ -52,6 +54,14 @@ SIGNING = (
 SECRET = (
     "config: wechat.app_secret: the development WeChat stand-in's secret is for development; "
     "use the account's AppSecret (RB_WECHAT__APP_SECRET) in production"
+)
+TOKEN = (
+    "config: wechat.token: the shipped development token is for development; "
+    "set the console's Token (RB_WECHAT__TOKEN) in production"
+)
+AES = (
+    "config: wechat.encoding_aes_key: the shipped development key is for development; "
+    "set the console's EncodingAESKey (RB_WECHAT__ENCODING_AES_KEY) in production"
 )
 SKEW = (
     "config: wechat.max_clock_skew_s: 0 turns the timestamp check off, so a captured callback "
@@ -124,10 +134,12 @@ def test_production_with_its_own_keys_starts(monkeypatch):
         ("RB_SMS__PROVIDER", "log", SMS),
         ("RB_SECURITY__FIELD_KEY", "ZGV2ZWxvcG1lbnQta2V5LS1ub3QtZm9yLXByb2QhISE=", FIELD),
         ("RB_RECEIPTS__SIGNING_KEY", "development-receipt-signing-key--not-for-production", SIGNING),
+        ("RB_WECHAT__TOKEN", "devtoken123", TOKEN),
+        ("RB_WECHAT__ENCODING_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", AES),
         ("RB_WECHAT__APP_SECRET", DEV_APP_SECRET, SECRET),
         ("RB_WECHAT__MAX_CLOCK_SKEW_S", "0", SKEW),
     ],
-    ids=["realname", "sms", "field_key", "signing_key", "app_secret", "clock_skew"],
+    ids=["realname", "sms", "field_key", "signing_key", "token", "aes_key", "app_secret", "clock_skew"],
 )
 @pytest.mark.parametrize("host", ["0.0.0.0", "127.0.0.1"])
 def test_production_refuses_each_development_setting_wherever_it_serves(monkeypatch, variable, value, line, host):
