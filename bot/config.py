@@ -146,6 +146,8 @@ class RealnameConfig(Section):
 class AccountsConfig(Section):
     max_wrong_passwords: int = Field(5, ge=1)
     lockout_minutes: int = Field(15, ge=1)
+    # Password checks one WeChat user gets a minute, whichever accounts they try.
+    max_password_tries_per_user_per_minute: int = Field(5, ge=1)
 
 
 class AdminConfig(Section):

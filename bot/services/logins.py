@@ -7,7 +7,7 @@
   many WeChat users and processes, five are checked and the rest refused as locked.
 - A username with no account gets the very replies a wrong password gets, after the same argon2
   work (a dummy hash), counted and locked alike in the state store under a keyed hash of the name.
-- One WeChat user gets TRIES_PER_USER_PER_MINUTE password checks a minute (a clock minute,
+- One WeChat user gets `accounts.max_password_tries_per_user_per_minute` password checks a minute (a clock minute,
   counted in the state store, so across processes), and every check waits for a place in the
   password pool (bot/services/security.py): a flood of logins queues there, or is turned away,
   while everyone else's messages go on.
@@ -32,7 +32,6 @@ from models import Account, AccountKind, TrustedWeChatUser
 from models.account import is_locked, lock_after_failure
 from models.rules import SHENZHEN
 
-TRIES_PER_USER_PER_MINUTE = 5
 NOBODY_TTL_S = 7 * 86400  # how long a name with no account keeps its count of wrong tries
 
 WRONG = "用户名或密码不对，还可以再试{remaining}次。请重新输入密码；用户名输错了请回复「返回」。"
@@ -53,6 +52,7 @@ class Logins:
     def __init__(self, config: AccountsConfig, store: StateStore, metrics: Metrics, *, secret: bytes) -> None:
         self._max_wrong = config.max_wrong_passwords
         self._lockout = timedelta(minutes=config.lockout_minutes)
+        self._tries_per_minute = config.max_password_tries_per_user_per_minute
         self._store = store
         self._refused = metrics.login_refusals_of
         self._secret = secret
@@ -82,7 +82,7 @@ class Logins:
     async def _within_rate(self, openid: str, now: datetime) -> None:
         """Counted after the lock is looked at (a locked account costs nothing to refuse), before the try."""
         minute = int(now.timestamp() // 60)
-        if await self._store.incr(f"login:user:{openid}:{minute}", 60) > TRIES_PER_USER_PER_MINUTE:
+        if await self._store.incr(f"login:user:{openid}:{minute}", 60) > self._tries_per_minute:
             self._refused("rate").inc()
             raise AccountError(TOO_OFTEN)
 
