@@ -2,9 +2,9 @@
 
 Each turn step is one Lua script, so a delivery costs two round trips in the common case.
 A per-process lock in front of the Redis lock keeps one user's deliveries in arrival order
-inside a process and saves Redis from polling. The scripts go to Redis in pipelines, all those
-asked in the meantime in one (`_Batches`); everything else is a plain command of the same
-redis-py client.
+inside a process and saves Redis from polling. The scripts and the store's other commands go to
+Redis in pipelines, all those asked in the meantime in one (`_Batches`); only the readiness ping
+is a command of its own.
 """
 
 from __future__ import annotations
@@ -104,8 +104,8 @@ def connect(url: str) -> Redis:
 
 
 class _Batches:
-    """The turn scripts go to Redis in pipelines: everything asked while one pipeline is out
-    goes in the next, in order.
+    """The store's commands go to Redis in pipelines: everything asked while one pipeline is
+    out goes in the next, in order.
 
     Sent one by one, each command checks a connection out of redis-py's pool, and the pool first
     probes it with a read that waits a loop iteration under the pool's lock: with two scripts per
@@ -197,7 +197,7 @@ class RedisStore(StateStore):
         self._begin = self._batches.script(_BEGIN)
         self._commit = self._batches.script(_COMMIT)
         self._abort = self._batches.script(_ABORT)
-        self._incr = self.redis.register_script(_INCR)
+        self._incr = self._batches.script(_INCR)
         # A lock token need only be unique: a random prefix per store and a counter, no syscall each.
         self._tokens = map(f"{secrets.token_hex(8)}-{{:x}}".format, itertools.count())
         self._local: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -295,7 +295,7 @@ class RedisStore(StateStore):
         key = f"{self.prefix}dedup:{dedup_key}"
         deadline = time.monotonic() + timeout_s
         while True:
-            value = await self.redis.get(key)
+            value = await self._batches.execute("GET", key)
             if value is None:
                 return None
             if value != _PENDING:
@@ -304,25 +304,31 @@ class RedisStore(StateStore):
                 return None
             await asyncio.sleep(0.025)
 
+    # Batched too: the callback's replay memory sets a key for every push, and rate limits count.
+
     async def load_state(self, openid: str) -> State | None:
-        return load_state(await self.redis.get(f"{self.prefix}state:{openid}"))
+        return load_state(await self._batches.execute("GET", f"{self.prefix}state:{openid}"))
 
     async def delete_state(self, openid: str) -> None:
-        await self.redis.delete(f"{self.prefix}state:{openid}")
+        await self._batches.execute("DEL", f"{self.prefix}state:{openid}")
 
     async def get(self, key: str) -> str | None:
-        return await self.redis.get(f"{self.prefix}kv:{key}")
+        value: str | None = await self._batches.execute("GET", f"{self.prefix}kv:{key}")
+        return value
 
     async def set(self, key: str, value: str, ttl_s: float | None = None, *, only_new: bool = False) -> bool:
-        px = None if ttl_s is None else max(1, int(ttl_s * 1000))
-        return bool(await self.redis.set(f"{self.prefix}kv:{key}", value, px=px, nx=only_new))
+        args: list[str | int] = ["SET", f"{self.prefix}kv:{key}", value]
+        if ttl_s is not None:
+            args += ["PX", max(1, int(ttl_s * 1000))]
+        if only_new:
+            args.append("NX")
+        return bool(await self._batches.execute(*args))  # OK, or nil when only_new found the key
 
     async def incr(self, key: str, ttl_s: float) -> int:
-        count = int(await self._incr([f"{self.prefix}kv:{key}"], [max(1, int(ttl_s * 1000))]))
-        return count
+        return int(await self._incr([f"{self.prefix}kv:{key}"], [max(1, int(ttl_s * 1000))]))
 
     async def delete(self, key: str) -> None:
-        await self.redis.delete(f"{self.prefix}kv:{key}")
+        await self._batches.execute("DEL", f"{self.prefix}kv:{key}")
 
     async def ping(self) -> bool:
         try:
