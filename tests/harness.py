@@ -48,6 +48,14 @@ def make_settings(tmp_path: Path, **sections: dict[str, Any]) -> Settings:
     return Settings(**values)
 
 
+def through_fakes(fake_sms: Any, fake_wechat: Any) -> dict[str, dict[str, Any]]:
+    """Settings sections that send SMS codes to the fake gateway and API calls to the fake WeChat."""
+    return {
+        "sms": {"provider": "http", "http": {"url": fake_sms.url}},
+        "wechat": {"app_id": fake_wechat.app_id, "app_secret": fake_wechat.app_secret, "api_base_url": fake_wechat.url},
+    }
+
+
 class Residents:
     """Makes fake residents for one running bot."""
 

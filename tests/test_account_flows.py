@@ -16,7 +16,7 @@ from bot.services.security import FieldCipher, verify_password
 from bot.services.units import Units
 from models import Account, Binding
 from tests.fake_wechat_api import IMAGE_MEDIA_ID
-from tests.harness import FIELD_KEY, Residents, make_settings
+from tests.harness import FIELD_KEY, Residents, make_settings, through_fakes
 
 ID = "440304199001011233"
 PHONE = "13800138000"
@@ -25,10 +25,7 @@ PASSWORD = "mima2024ab"
 
 @pytest.fixture(params=["memory", "redis"])
 def settings(request, tmp_path, fake_sms, fake_wechat):
-    sections = {
-        "sms": {"provider": "http", "http": {"url": fake_sms.url}},
-        "wechat": {"app_id": fake_wechat.app_id, "app_secret": fake_wechat.app_secret, "api_base_url": fake_wechat.url},
-    }
+    sections = through_fakes(fake_sms, fake_wechat)
     if request.param == "redis":
         redis_url = request.getfixturevalue("redis_url")
         redis.Redis.from_url(redis_url).flushdb()
@@ -349,8 +346,7 @@ async def test_realname_through_the_http_provider_can_be_refused(
 ):
     settings = make_settings(
         tmp_path,
-        sms={"provider": "http", "http": {"url": fake_sms.url}},
-        wechat={"app_id": fake_wechat.app_id, "app_secret": fake_wechat.app_secret, "api_base_url": fake_wechat.url},
+        **through_fakes(fake_sms, fake_wechat),
         realname={"provider": "http", "http": {"url": fake_realname.url}},
     )
     residents = Residents(await start_bot(settings), settings)

@@ -22,7 +22,7 @@ from bot.db import APP, migrations_dir, tortoise_config
 from bot.services.accounts import Accounts
 from models import Account, AccountKind, Binding, Permit, ResidenceRegistration, Source
 from tests.fake_wechat_api import IMAGE_MEDIA_ID
-from tests.harness import make_settings
+from tests.harness import make_settings, through_fakes
 from tests.people import person, verified_account
 
 VICTIM_ID = "440304199001011233"
@@ -36,8 +36,7 @@ CLAIM_LOST = "已由另一个账号完成实名认证"
 def settings(tmp_path, fake_sms, fake_wechat):
     return make_settings(
         tmp_path,
-        sms={"provider": "http", "http": {"url": fake_sms.url}},
-        wechat={"app_id": fake_wechat.app_id, "app_secret": fake_wechat.app_secret, "api_base_url": fake_wechat.url},
+        **through_fakes(fake_sms, fake_wechat),
     )
 
 

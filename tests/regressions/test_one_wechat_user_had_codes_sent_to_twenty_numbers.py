@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness import make_settings
+from tests.harness import make_settings, through_fakes
 from tests.people import verified_account
 
 ID = "440304199001011233"
@@ -19,8 +19,7 @@ CODE_QUESTION = "请输入短信验证码（6位数字）"
 def settings(tmp_path, fake_sms, fake_wechat):
     return make_settings(
         tmp_path,
-        sms={"provider": "http", "http": {"url": fake_sms.url}},
-        wechat={"app_id": fake_wechat.app_id, "app_secret": fake_wechat.app_secret, "api_base_url": fake_wechat.url},
+        **through_fakes(fake_sms, fake_wechat),
     )
 
 

@@ -23,7 +23,7 @@ from bot.services.security import BUSY, HASH_MAX_WAITING, HASH_WORKERS, FieldCip
 from models import Account
 from models.account import is_locked
 from tests.fake_wechat_api import IMAGE_MEDIA_ID
-from tests.harness import FIELD_KEY, make_settings
+from tests.harness import FIELD_KEY, make_settings, through_fakes
 from tests.people import verified_account
 
 ID = "440304199001011233"
@@ -65,8 +65,7 @@ def settings(tmp_path, db_url, fake_sms, fake_wechat):
     return make_settings(
         tmp_path,
         database={"url": db_url},
-        sms={"provider": "http", "http": {"url": fake_sms.url}},
-        wechat={"app_id": fake_wechat.app_id, "app_secret": fake_wechat.app_secret, "api_base_url": fake_wechat.url},
+        **through_fakes(fake_sms, fake_wechat),
     )
 
 
