@@ -58,7 +58,7 @@ def create_app(
     app[METRICS] = metrics
     app[DATABASE] = database
     app[STORE] = store
-    app[CALLBACK] = Callback(settings.wechat, store)
+    app[CALLBACK] = Callback(settings.wechat)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         if manage_db:
@@ -135,11 +135,11 @@ async def callback(request: web.Request) -> web.Response:
         return web.Response(status=413, text="body too large")
     protocol = request.app[CALLBACK]
     try:
-        decoded = await protocol.decode(request.query, body)
+        decoded = protocol.decode(request.query, body)
+        reply_xml = await request.app[DISPATCHER].deliver(decoded.incoming, decoded.seen)
     except Rejected as exc:
         metrics.rejected.labels(str(exc.status)).inc()
         return web.Response(status=exc.status, text=exc.reason)
-    reply_xml = await request.app[DISPATCHER].deliver(decoded.incoming)
     if not reply_xml:
         return web.Response(text="success")
     return web.Response(text=protocol.encode(decoded, reply_xml), content_type="application/xml")

@@ -19,7 +19,8 @@ from redis.exceptions import RedisError
 
 from bot.metrics import Metrics, message_label
 from bot.services import Services
-from bot.state import LockTimeout, StateStore, Turn
+from bot.state import LockTimeout, Seen, StateStore, Turn
+from bot.wechat.callback import Rejected
 from bot.wechat.message import Incoming
 from bot.wechat.reply import NewsReply, Reply, render
 from conversations.flow import Context
@@ -55,14 +56,15 @@ class Dispatcher:
         self.clock = clock
         self.tasks: set[asyncio.Future[Any]] = set()
 
-    async def deliver(self, msg: Incoming) -> str:
-        """The reply XML for this push ('' for none)."""
+    async def deliver(self, msg: Incoming, seen: Seen | None = None) -> str:
+        """The reply XML for this push ('' for none). Raises Rejected (403) when `seen`, the
+        signed query it came with, came before with another body."""
         started = time.perf_counter()
         self.metrics.messages_of(message_label(msg.msg_type, msg.event)).inc()
         try:
             # asyncio.timeout, not wait_for: no extra task per delivery (this is the hot path).
             async with asyncio.timeout(self.budget_s):
-                begin = await self.store.begin(msg.dedup_key, msg.openid)
+                begin = await self.store.begin(msg.dedup_key, msg.openid, seen)
         except (LockTimeout, TimeoutError):
             self.metrics.replies_of("busy").inc()
             return render(STILL_WORKING, msg)
@@ -70,6 +72,8 @@ class Dispatcher:
             log.exception("state store unavailable")
             self.metrics.errors.inc()
             return render(BUSY, msg)
+        if begin.kind == "replayed":
+            raise Rejected(403, "this signed query came before with another body")
         if begin.kind == "duplicate":
             self.metrics.replies_of("duplicate").inc()
             return begin.reply or ""

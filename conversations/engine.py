@@ -85,6 +85,7 @@ class Engine:
         self.idle_timeout = idle_timeout
         self.audience = audience
         self._sensitive = frozenset(s.name for flow in flows for s in flow.all_steps if s.sensitive)
+        self._sealable = self._sensitive | {g.name for flow in flows for g in flow.groups}
 
     # -- the menu --------------------------------------------------------------------------
     async def offered(self, ctx: Context) -> list[Flow]:
@@ -527,7 +528,7 @@ class Engine:
 
     def _sealed(self, outcome: Outcome, ctx: Context) -> Outcome:
         """The state as saved: sensitive answers and the facts encrypted with the field key."""
-        if outcome.state is None:
+        if outcome.state is None or not self._holds_secrets(outcome.state):
             return outcome
         cipher = ctx.services.security
         return replace(
@@ -536,10 +537,18 @@ class Engine:
         )
 
     def _opened(self, state: State | None, ctx: Context) -> State | None:
-        if state is None:
-            return None
+        if state is None or not self._holds_secrets(state):
+            return state
         cipher = ctx.services.security
         return _crypt(state, self._sensitive, lambda v: json.loads(cipher.decrypt(v[SEALED])) if _is_sealed(v) else v)
+
+    def _holds_secrets(self, state: State) -> bool:
+        """Whether there is anything to seal or open: facts, or an answer of a sensitive step (or
+        of a group, whose items may hold some). Most turns have none: they skip the copying."""
+        if state.get("facts") or state.get("item"):
+            return True
+        answers: dict[str, Any] = state.get("answers") or {}
+        return not self._sealable.isdisjoint(answers)
 
     @staticmethod
     def _moved(state: State, step: str) -> State:

@@ -18,7 +18,7 @@ from bot.app import DISPATCHER
 from bot.config import WeChatConfig
 from bot.state.memory import MemoryStore
 from bot.state.redis import RedisStore
-from bot.wechat.callback import Callback, Rejected
+from bot.wechat.callback import Callback
 from bot.wechat.crypto import MessageCrypto
 from bot.wechat.message import parse_xml
 from bot.wechat.signature import sign
@@ -111,17 +111,17 @@ async def test_a_rejected_body_under_a_good_query_leaves_nothing_behind(plain_bo
 async def test_a_query_is_remembered_until_its_timestamp_is_no_longer_fresh():
     store = MemoryStore(dedup_ttl_s=300, lock_timeout_s=1)
     now = 1_700_000_000
-    callback = Callback(WeChatConfig(token=TOKEN, max_clock_skew_s=300), store, clock=lambda: now)
-    body = text_push("o_victim", "受理点", "5004")
+    callback = Callback(WeChatConfig(token=TOKEN, max_clock_skew_s=300), clock=lambda: now)
     # A timestamp 200 s ahead stays fresh for 500 s more: remembered that long, not just 300 s.
     ahead = query("1004", timestamp=str(now + 200))
-    await callback.decode(ahead, body)
+    genuine = callback.decode(ahead, text_push("o_victim", "受理点", "5004"))
+    assert genuine.seen.key == f"callback:{now + 200}:1004:{ahead['signature']}" and genuine.seen.ttl_s == 501
+    begin = await store.begin(genuine.incoming.dedup_key, genuine.incoming.openid, genuine.seen)
+    await store.abort(begin.turn)
     [(key, (_, expires))] = store._values.items()
-    assert key == f"kv:callback:{now + 200}:1004:{ahead['signature']}"
-    assert 500 <= expires - time.monotonic() <= 501
-    with pytest.raises(Rejected) as refused:
-        await callback.decode(ahead, subscribe_push("o_attacker"))
-    assert refused.value.status == 403
+    assert key == genuine.seen.key and 500 <= expires - time.monotonic() <= 501
+    forged = callback.decode(ahead, subscribe_push("o_attacker"))
+    assert (await store.begin(forged.incoming.dedup_key, forged.incoming.openid, forged.seen)).kind == "replayed"
 
 
 async def test_processes_sharing_redis_share_the_replay_memory(start_bot, tmp_path, redis_url):
@@ -141,13 +141,13 @@ async def test_processes_sharing_redis_share_the_replay_memory(start_bot, tmp_pa
     assert "请发送您的位置" in content(await retry.text())
 
 
-async def test_without_the_state_store_a_push_is_refused_not_taken_unchecked(plain_bot):
+async def test_without_the_state_store_a_push_is_not_taken_unchecked(plain_bot):
     async def unreachable(*args, **kwargs):
         raise RedisError("connection refused")
 
-    store_of(plain_bot).set = unreachable
+    store_of(plain_bot).begin = unreachable  # the replay memory and the dedup claim are one call
     response = await plain_bot.post("/wechat", params=query("1005"), data=subscribe_push("o_victim"))
-    assert response.status == 503  # WeChat delivers it again
+    assert "系统繁忙" in content(await response.text())
     assert await WeChatUser.filter(openid="o_victim").count() == 0
 
 

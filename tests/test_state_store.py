@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.state import LockTimeout, StateStore
+from bot.state import LockTimeout, Seen, StateStore
 from bot.state.memory import MemoryStore
 
 
@@ -161,3 +161,16 @@ async def test_begins_cancelled_while_waiting_for_the_store_leave_no_user_locked
             await store.commit(retry.turn, None, 60, "r")
     nexts = await asyncio.gather(*(store.begin(f"msg:{i}:next", f"o{i}") for i in range(50)))
     assert all(n.kind == "new" for n in nexts)
+
+
+async def test_a_seen_query_with_another_body_is_replayed_and_claims_nothing(store):
+    query = f"callback:1700000000:{uuid.uuid4().hex}:sig"
+    first = await store.begin("msg:o1:1", "o1", Seen(query, "body-a", 60))
+    assert first.kind == "new"
+    await store.commit(first.turn, None, 60, "<xml>first</xml>")
+    retry = await store.begin("msg:o1:1", "o1", Seen(query, "body-a", 60))
+    assert (retry.kind, retry.reply) == ("duplicate", "<xml>first</xml>")
+    forged = await store.begin("msg:o2:2", "o2", Seen(query, "body-b", 60))
+    assert forged.kind == "replayed"
+    # Nothing of the forged delivery was claimed: the same message under a fresh query is new.
+    assert (await store.begin("msg:o2:2", "o2", Seen(query + "x", "body-b", 60))).kind == "new"

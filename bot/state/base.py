@@ -31,8 +31,18 @@ class Turn:
 
 
 @dataclass(frozen=True, slots=True)
+class Seen:
+    """A signed callback query (timestamp, nonce, signature) and its body's hash, remembered for
+    `ttl_s`: the same query with the same body again is a retry, with another body a replay."""
+
+    key: str
+    digest: str
+    ttl_s: int
+
+
+@dataclass(frozen=True, slots=True)
 class Begin:
-    kind: Literal["new", "duplicate", "pending"]
+    kind: Literal["new", "duplicate", "pending", "replayed"]
     turn: Turn | None = None  # for "new"
     reply: str | None = None  # for "duplicate": the reply given to the first delivery
 
@@ -48,8 +58,10 @@ class StateStore(abc.ABC):
 
     # -- one delivery --------------------------------------------------------------------
     @abc.abstractmethod
-    async def begin(self, dedup_key: str, openid: str) -> Begin:
-        """Claim the delivery; if new, wait for the user's lock and load their state.
+    async def begin(self, dedup_key: str, openid: str, seen: Seen | None = None) -> Begin:
+        """Claim the delivery; if new, wait for the user's lock and load their state. With `seen`,
+        first remember the signed query (in the same step as the claim: one round trip), or
+        answer "replayed" when it was seen before with another body; nothing is claimed then.
 
         Raises LockTimeout (after releasing the claim) when the lock is not free in time.
         """

@@ -7,7 +7,7 @@ import secrets
 import time
 from collections import defaultdict
 
-from bot.state.base import Begin, LockTimeout, State, StateStore, Turn, dump_state, load_state
+from bot.state.base import Begin, LockTimeout, Seen, State, StateStore, Turn, dump_state, load_state
 
 
 class MemoryStore(StateStore):
@@ -43,7 +43,13 @@ class MemoryStore(StateStore):
             del self._values[key]
 
     # -- one delivery --------------------------------------------------------------------
-    async def begin(self, dedup_key: str, openid: str) -> Begin:
+    async def begin(self, dedup_key: str, openid: str, seen: Seen | None = None) -> Begin:
+        if seen is not None:
+            before = self._read(seen.key)
+            if before is not None and before != seen.digest:
+                return Begin("replayed")
+            if before is None:
+                self._write(seen.key, seen.digest, seen.ttl_s)
         done = self._read("dedup:" + dedup_key)
         if done is not None:
             return Begin("duplicate", reply=done)

@@ -25,14 +25,20 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 from redis.typing import EncodableT
 
-from bot.state.base import Begin, LockTimeout, State, StateStore, Turn, dump_state, load_state
+from bot.state.base import Begin, LockTimeout, Seen, State, StateStore, Turn, dump_state, load_state
 
 _PENDING = "P"
 _DONE = "R"  # prefix of a kept reply (a reply may be empty)
 
-# KEYS: dedup, lock, state. ARGV: dedup_ttl_ms, token, lock_ttl_ms, steps ('c' claim, 'l' lock)
+# KEYS: dedup, lock, state, seen. ARGV: dedup_ttl_ms, token, lock_ttl_ms, steps ('c' claim,
+# 'l' lock), the body's digest for the seen query ('' for none), seen_ttl_ms
 _BEGIN = """
 if string.find(ARGV[4], 'c', 1, true) then
+  if ARGV[5] ~= '' then
+    local was = redis.call('GET', KEYS[4])
+    if was and was ~= ARGV[5] then return {'replayed', false} end
+    if not was then redis.call('SET', KEYS[4], ARGV[5], 'PX', ARGV[6]) end
+  end
   local prev = redis.call('GET', KEYS[1])
   if prev then return {'seen', prev} end
   redis.call('SET', KEYS[1], 'P', 'PX', ARGV[1])
@@ -207,8 +213,11 @@ class RedisStore(StateStore):
         p = self.prefix
         return [f"{p}dedup:{dedup_key}", f"{p}lock:{openid}", f"{p}state:{openid}"]
 
-    async def begin(self, dedup_key: str, openid: str) -> Begin:
+    async def begin(self, dedup_key: str, openid: str, seen: Seen | None = None) -> Begin:
         keys = self._keys(dedup_key, openid)
+        # The seen query rides in the claiming script; without one the dedup key stands in (unused).
+        script_keys = [*keys, self.prefix + seen.key if seen else keys[0]]
+        digest, seen_ttl_ms = (seen.digest, seen.ttl_s * 1000) if seen else ("", 0)
         token = next(self._tokens)
         deadline = time.monotonic() + self.lock_timeout_s
         local = self._local[openid]
@@ -217,7 +226,8 @@ class RedisStore(StateStore):
 
         async def run(steps: str) -> tuple[str, str | None]:
             status, value = await self._begin(
-                keys, [int(self.dedup_ttl_s * 1000), token, int(self.lock_ttl_s * 1000), steps]
+                script_keys,
+                [int(self.dedup_ttl_s * 1000), token, int(self.lock_ttl_s * 1000), steps, digest, seen_ttl_ms],
             )
             return status, value
 
@@ -235,6 +245,9 @@ class RedisStore(StateStore):
                     await asyncio.wait_for(local.acquire(), max(0.0, deadline - time.monotonic()))
                     holds_local = True
                     status, value = await run("l")
+            if status == "replayed":
+                claimed = False  # nothing was claimed, and the key may be a genuine delivery's
+                return Begin("replayed")
             if status == "seen":
                 claimed = False  # someone else's claim: not ours to abort
                 kept = value or _PENDING  # "seen" always carries the kept value: P, or R and the reply

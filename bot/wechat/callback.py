@@ -1,14 +1,16 @@
 """The callback endpoint's protocol work: verify, decrypt and parse a push; encode the reply.
 
-Order: signature or msg_signature (constant time) → freshness → replay memory → decrypt → AppID
-→ parse. A rejected request raises `Rejected` with its HTTP status, and nothing of it is kept.
+Order: signature or msg_signature (constant time) → freshness → decrypt → AppID → parse. A
+rejected request raises `Rejected` with its HTTP status, and nothing of it is kept.
 
 Replay memory: in plain mode the signature covers only timestamp and nonce, so one captured query
 string would carry any body, as any user, for as long as its timestamp is fresh. Each signed query
 is therefore remembered, in the state store (shared by every process), with a hash of its body
-until its timestamp is no longer fresh: the same query with the same body is WeChat retrying and
-goes on to the dedup claim, which answers it as one; with another body it is refused. Only a
-correctly signed query is remembered, so a forged one cannot spoil the genuine delivery.
+until its timestamp is no longer fresh (`Decoded.seen`, remembered by the dedup claim in the same
+round trip, bot/state/): the same query with the same body is WeChat retrying, which the claim
+answers as one; with another body it is refused (403). Only a correctly signed and well-formed
+push gets that far, so a forged one cannot spoil the genuine delivery, and a refused one leaves
+nothing behind.
 """
 
 from __future__ import annotations
@@ -19,10 +21,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from redis.exceptions import RedisError
-
 from bot.config import WeChatConfig
-from bot.state.base import StateStore
+from bot.state.base import Seen
 from bot.wechat.crypto import DecryptError, ForeignAppError, MessageCrypto
 from bot.wechat.message import Incoming, MalformedMessage, parse_message, parse_xml
 from bot.wechat.signature import signature_ok
@@ -47,12 +47,12 @@ class Decoded:
     encrypted: bool  # the push came encrypted: so goes the reply
     key_index: int
     nonce: str
+    seen: Seen  # the signed query, for the replay memory
 
 
 class Callback:
-    def __init__(self, config: WeChatConfig, store: StateStore, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, config: WeChatConfig, clock: Callable[[], float] = time.time) -> None:
         self.config = config
-        self.store = store
         self.clock = clock
         keys = (config.encoding_aes_key, config.previous_encoding_aes_key)
         self.crypto = MessageCrypto(config.token, config.app_id, keys) if config.encoding_aes_key else None
@@ -66,7 +66,7 @@ class Callback:
             raise Rejected(403, "bad signature")
         return echostr
 
-    async def decode(self, query: Mapping[str, str], body: bytes) -> Decoded:
+    def decode(self, query: Mapping[str, str], body: bytes) -> Decoded:
         timestamp, nonce, signature = (query.get(k, "") for k in ("timestamp", "nonce", "signature"))
         encrypted = query.get("encrypt_type", "raw") == "aes"
         msg_signature = query.get("msg_signature", "")
@@ -81,9 +81,8 @@ class Callback:
             # In compatible mode WeChat encrypts every push; a plaintext one is not from WeChat.
             if self.config.mode != "plain":
                 raise Rejected(403, f"{self.config.mode} mode accepts only encrypted pushes")
-            return await self._admit(
-                timestamp, nonce, signature, body, lambda: Decoded(self._parse(body), False, 0, nonce)
-            )
+            self._check_fresh(timestamp)
+            return Decoded(self._parse(body), False, 0, nonce, self._seen(timestamp, nonce, signature, body))
 
         if self.crypto is None:
             raise Rejected(403, "encrypted push, but no encoding_aes_key is configured")
@@ -95,30 +94,14 @@ class Callback:
             raise Rejected(400, "missing Encrypt")
         if not self.crypto.signature_ok(msg_signature, timestamp, nonce, encrypt):
             raise Rejected(403, "bad msg_signature")
-        crypto = self.crypto
-        return await self._admit(timestamp, nonce, msg_signature, body, lambda: self._decrypt(crypto, encrypt, nonce))
-
-    def _decrypt(self, crypto: MessageCrypto, encrypt: str, nonce: str) -> Decoded:
+        self._check_fresh(timestamp)
         try:
-            xml, key_index = crypto.decrypt(encrypt)
+            xml, key_index = self.crypto.decrypt(encrypt)
         except ForeignAppError:
             raise Rejected(403, "message encrypted for another AppID") from None
         except DecryptError:
             raise Rejected(400, "Encrypt cannot be decrypted") from None
-        return Decoded(self._parse(xml), True, key_index, nonce)
-
-    async def _admit(
-        self, timestamp: str, nonce: str, signature: str, body: bytes, open_: Callable[[], Decoded]
-    ) -> Decoded:
-        """A correctly signed push: freshness, the replay memory, then open_ (decrypt, parse).
-        A refusal by open_ forgets the push again, so nothing of a rejected request stays."""
-        self._check_fresh(timestamp)
-        remembered = await self._remember(timestamp, nonce, signature, body)
-        try:
-            return open_()
-        except Rejected:
-            await self._forget(remembered)
-            raise
+        return Decoded(self._parse(xml), True, key_index, nonce, self._seen(timestamp, nonce, msg_signature, body))
 
     def _check_fresh(self, timestamp: str) -> None:
         if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
@@ -127,39 +110,12 @@ class Callback:
         if skew and abs(self.clock() - int(timestamp)) > skew:
             raise Rejected(403, "timestamp too far from now")
 
-    async def _remember(self, timestamp: str, nonce: str, signature: str, body: bytes) -> str | None:
-        """Remember this signed query with its body's hash; refuse it if it came with another body.
-
-        Returns the key when this request is the first with the query (forgotten again if the
-        request is refused later on), None when it is a retry of one remembered."""
-        key = f"callback:{timestamp}:{nonce}:{signature}"
-        digest = hashlib.sha256(body).hexdigest()
+    def _seen(self, timestamp: str, nonce: str, signature: str, body: bytes) -> Seen:
+        """The signed query and its body's hash, kept until the timestamp is no longer fresh (at
+        most 2 × skew for one from the future)."""
         skew = self.config.max_clock_skew_s
-        # Until the timestamp is no longer fresh: at most 2 × skew for one from the future.
         ttl_s = max(1, int(timestamp) + skew - int(self.clock()) + 1) if skew else UNCHECKED_REPLAY_WINDOW_S
-        try:
-            for _ in range(3):  # the key may lapse between the two calls: then try again
-                if await self.store.set(key, digest, ttl_s, only_new=True):
-                    return key
-                seen = await self.store.get(key)
-                if seen == digest:
-                    return None
-                if seen is not None:
-                    raise Rejected(403, "this signed query came before with another body")
-        except RedisError:
-            # Without the memory a replay cannot be told from a retry: refuse, WeChat sends it again.
-            log.exception("state store unavailable for the replay check")
-            raise Rejected(503, "state store unavailable") from None
-        raise Rejected(503, "replay memory did not settle")
-
-    async def _forget(self, key: str | None) -> None:
-        """Undo what _remember kept of a request refused after it: nothing of it stays."""
-        if key is None:
-            return
-        try:
-            await self.store.delete(key)
-        except RedisError:
-            log.warning("a refused callback's replay key could not be deleted; it expires with its window")
+        return Seen(f"callback:{timestamp}:{nonce}:{signature}", hashlib.sha256(body).hexdigest(), ttl_s)
 
     def encode(self, decoded: Decoded, reply_xml: str) -> str:
         """The response body: '' stays '' (no reply); encrypted pushes get encrypted replies."""
