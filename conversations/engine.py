@@ -112,7 +112,7 @@ class Engine:
 
     async def handle(self, state: State | None, inp: Input, ctx: Context) -> Outcome:
         """What `inp` does where the conversation stands: the reply and the state to save."""
-        return self._sealed(await self._handle(self._opened(state, ctx), inp, ctx), ctx)
+        return _lean(self._sealed(await self._handle(self._opened(state, ctx), inp, ctx), ctx))
 
     async def _start(
         self, key: MenuKey, ctx: Context, *, notice: str = "", first: Input | None = None, then: str | None = None
@@ -561,6 +561,18 @@ class Engine:
     @staticmethod
     def _touch(state: State, ctx: Context) -> State:
         return {**state, "updated_at": round(ctx.now.timestamp(), 3)}
+
+
+_EMPTY_BY_DEFAULT = ("facts", "history", "editing", "shown", "item", "pending")
+
+
+def _lean(outcome: Outcome) -> Outcome:
+    """The state without the keys that hold their empty default (read with .get): every turn
+    saves and loads it, so less of it is less work for every message."""
+    state = outcome.state
+    if state is None or all(state.get(k) for k in _EMPTY_BY_DEFAULT if k in state):
+        return outcome
+    return replace(outcome, state={k: v for k, v in state.items() if v or k not in _EMPTY_BY_DEFAULT})
 
 
 def _is_sealed(value: Any) -> bool:
