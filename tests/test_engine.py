@@ -291,3 +291,8 @@ async def test_dates_accept_today(resident, submissions):
     for answer in ("1", "13800138000"):
         await resident.send_text(answer)
     assert "3. 搬入日期：" in await resident.send_text("今天")
+
+
+async def test_a_flow_not_yet_in_the_chat_points_to_the_acceptance_points(resident):
+    reply = await resident.send_text("申领")
+    assert "还不能在微信里办理" in reply and "受理点" in reply
