@@ -27,6 +27,7 @@ from typing import Any
 from bot.services.errors import Told
 from bot.services.submissions import Submitted
 from bot.text import normalise
+from bot.wechat.reply import Reply
 from conversations import texts
 from conversations.flow import (
     EVERYONE,
@@ -68,7 +69,7 @@ AudienceOf = Callable[[Context], Awaitable[Audience]]
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    reply: Any  # bot.wechat.reply.Reply
+    reply: Reply
     state: State | None
     started: MenuKey | None = None
     completed: MenuKey | None = None
@@ -86,11 +87,12 @@ class Engine:
         self.audience = audience
         self._sensitive = frozenset(s.name for flow in flows for s in flow.all_steps if s.sensitive)
         self._sealable = self._sensitive | {g.name for flow in flows for g in flow.groups}
+        self._fitted = any(f.offered_to != EVERYONE for f in flows)  # whether the menu depends on who asks
 
     # -- the menu --------------------------------------------------------------------------
     async def offered(self, ctx: Context) -> list[Flow]:
         """The flows that fit who is asking, in menu order."""
-        who = await self.audience(ctx) if any(f.offered_to != EVERYONE for f in self.flows.values()) else None
+        who = await self.audience(ctx) if self._fitted else None
         return [f for f in self.flows.values() if who is None or who in f.offered_to]
 
     async def menu(self, ctx: Context) -> str:
@@ -164,7 +166,7 @@ class Engine:
             state = None
         if isinstance(inp, Location) and inp.reported:
             # WeChat reports the resident's position on its own: only a question that asks for it takes it.
-            if flow is not None and state is not None and _takes(flow, state, inp):
+            if flow is not None and state is not None and _takes(flow, state):
                 return await self._answer(flow, state, inp, ctx)
             return Outcome("", state)
         text = normalise(inp) if isinstance(inp, str) else None
@@ -217,7 +219,7 @@ class Engine:
             # A bare number picks from the menu only outside a flow, and not as the answer to a
             # timeout notice (it was meant for the question that timed out).
             return None if flow or notice else await self._menu_choice(text, ctx)
-        if isinstance(inp, Location) and not (flow and state and _takes(flow, state, inp)):
+        if isinstance(inp, Location) and not (flow and state and _takes(flow, state)):
             return next((f.key for f in self.flows.values() if Location in f.takes), None)
         return None
 
@@ -609,7 +611,7 @@ async def _unmet(flow: Flow, ctx: Context) -> Missing | None:
     return None
 
 
-def _takes(flow: Flow, state: State, inp: Location) -> bool:
+def _takes(flow: Flow, state: State) -> bool:
     """Whether the question waiting for an answer takes a location."""
     step = state.get("step")
     if not step or step == REVIEW or _is_more(flow, step):
@@ -695,10 +697,10 @@ def _prune(steps: tuple[Step, ...], answers: dict[str, Any], facts: dict[str, An
         answers = {k: v for k, v in answers.items() if k not in stale}
 
 
-def _text(reply: Any) -> str:
+def _text(reply: Reply) -> str:
     return reply if isinstance(reply, str) else ""
 
 
-def _prefixed(prefix: str, reply: Any) -> Any:
+def _prefixed(prefix: str, reply: Reply) -> Reply:
     """`prefix` before a text reply; a news card goes as it is."""
     return prefix + reply if isinstance(reply, str) else reply

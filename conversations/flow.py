@@ -19,6 +19,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from bot.services.errors import Told
+from bot.wechat.reply import Reply
 from conversations.keys import MenuKey
 from models.rules import SHENZHEN
 
@@ -165,10 +166,6 @@ class Step:
     def applies(self, filled: Filled) -> bool:
         return self.when is None or self.when(filled)
 
-    @property
-    def dynamic(self) -> bool:
-        return self.choices_from is not None
-
     def prompt(self, choices: Sequence[Choice] = ()) -> str:
         shown = choices or self.choices
         if not shown:
@@ -220,7 +217,7 @@ def under(condition: Callable[[Filled], bool], *steps: Step) -> tuple[Step, ...]
 
 @dataclass(frozen=True, slots=True)
 class Finished:
-    reply: Any  # bot.wechat.reply.Reply: text, or a news card
+    reply: Reply  # text, or a news card
     reference: str | None = None  # e.g. "受理编号：X"; kept so that a repeated 确认 is answered with it
 
 
