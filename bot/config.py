@@ -52,6 +52,14 @@ class ServerConfig(Section):
     max_body_bytes: int = Field(64 * 1024, gt=0)
 
 
+class TemplatesConfig(Section):
+    """Template-message ids (模板消息, from the account's console), one per kind of push; an empty
+    id sends nothing of that kind (the outbox marks such pushes skipped)."""
+
+    application_status: str = ""
+    endorsement_reminder: str = ""
+
+
 class WeChatConfig(Section):
     app_id: str = ""
     app_secret: str = ""
@@ -62,6 +70,7 @@ class WeChatConfig(Section):
     api_base_url: str = "https://api.weixin.qq.com"
     original_id: str = ""
     max_clock_skew_s: int = Field(300, ge=0)
+    templates: TemplatesConfig = TemplatesConfig()
 
     @field_validator("token")
     @classmethod
@@ -185,6 +194,27 @@ class SecurityConfig(Section):
 class ReceiptsConfig(Section):
     signing_key: str = Field(DEVELOPMENT_SIGNING_KEY, min_length=32)  # HMAC key of receipt links
     link_ttl_days: int = Field(30, ge=1)  # a receipt link opens for this many days
+    font_path: Path | None = None  # a TrueType (TTF/TTC) font with CJK glyphs; None: found among installed fonts
+    storage_dir: Path = Path("var/receipts")  # rendered PDFs, kept once made
+
+    @field_validator("font_path", mode="before")
+    @classmethod
+    def _no_font_given(cls, v: object) -> object:
+        return None if v in ("", None) else v
+
+
+class ApplicationsConfig(Section):
+    max_batch_size: int = Field(50, ge=1, le=500)  # people in one 代办 batch
+
+
+class PushesConfig(Section):
+    """The outbox sender (SPEC §6): every process that sends shares these."""
+
+    lease_s: int = Field(120, ge=10, le=540)  # a claimed row is due again after this (under WeChat's 10-minute dedup)
+    max_attempts: int = Field(8, ge=1)  # transient failures before a push is given up as failed
+    backoff_s: float = Field(5.0, gt=0)  # first retry after this, doubling each time
+    batch_size: int = Field(50, ge=1)  # rows one sender claims per round
+    scan_interval_s: float = Field(30.0, gt=0)  # the sender looks for due rows at least this often
 
 
 class RulesConfig(Section):
@@ -228,6 +258,8 @@ class Settings(BaseSettings):
     admin: AdminConfig = AdminConfig()
     security: SecurityConfig
     receipts: ReceiptsConfig = ReceiptsConfig()
+    applications: ApplicationsConfig = ApplicationsConfig()
+    pushes: PushesConfig = PushesConfig()
     rules: RulesConfig = RulesConfig()
     data: DataConfig = DataConfig()
     logging: LoggingConfig = LoggingConfig()

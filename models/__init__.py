@@ -2,6 +2,9 @@
 
 from models.acceptance_point import AcceptancePoint
 from models.account import Account, AccountKind, Binding, TrustedWeChatUser, Unit
+from models.application import ApplicationKind, ApplicationStatus, ApplicationStatusChange, PermitApplication
+from models.push import Push, PushState
+from models.receipt import Receipt
 from models.records import (
     Permit,
     ResidenceRegistration,
@@ -17,8 +20,15 @@ __all__ = [
     "AcceptancePoint",
     "Account",
     "AccountKind",
+    "ApplicationKind",
+    "ApplicationStatus",
+    "ApplicationStatusChange",
     "Binding",
     "Permit",
+    "PermitApplication",
+    "Push",
+    "PushState",
+    "Receipt",
     "ResidenceRegistration",
     "SocialInsuranceMonth",
     "Source",

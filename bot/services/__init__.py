@@ -21,6 +21,7 @@ from bot.services.accounts import Accounts
 from bot.services.followers import Followers
 from bot.services.logins import Logins
 from bot.services.realname import Realname
+from bot.services.receipts import Receipts
 from bot.services.residence import Residence
 from bot.services.security import FieldCipher
 from bot.services.sms import SmsCodes
@@ -44,6 +45,7 @@ class Services:
     sms: SmsCodes
     acceptance_points: AcceptancePoints
     submissions: Submissions  # what a confirmed form did, once
+    receipts: Receipts  # 受理回执 and their signed links
     wechat: WeChatAPI | None  # None without wechat.app_secret: nothing is sent to WeChat users
 
     @classmethod
@@ -73,5 +75,6 @@ class Services:
             ),
             acceptance_points=AcceptancePoints(),
             submissions=Submissions(),
+            receipts=Receipts(settings.receipts, settings.server.public_base_url),
             wechat=wechat,
         )

@@ -1,0 +1,86 @@
+"""Acceptance receipts (受理回执): issued with the application they acknowledge, opened by signed links.
+
+A link is `<public_base_url>/r/<token>`; the token carries the receipt id and an expiry, signed
+with HMAC-SHA256 under receipts.signing_key, so it cannot be guessed, altered or kept past its
+day. `read` answers None for any token that is not one this bot made and still open; the pages
+say 404 for all of them alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import struct
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot.config import ReceiptsConfig
+from models import PermitApplication, Receipt
+
+BRING_FOR_COLLECTION = ("本人居民身份证原件", "本受理回执（手机出示或打印均可）")
+_TOKEN = struct.Struct(">QI")  # receipt id, expiry (Unix seconds)
+
+
+class Receipts:
+    def __init__(self, config: ReceiptsConfig, public_base_url: str) -> None:
+        self._config = config
+        self._key = hmac.new(config.signing_key.encode(), b"rb-receipt-links", hashlib.sha256).digest()
+        self._base = public_base_url.rstrip("/")
+
+    async def for_application(self, application: PermitApplication) -> Receipt:
+        """The receipt of an accepted application; call it in the transaction that creates it."""
+        return await Receipt.create(
+            number=application.number,
+            business=application.kind.label,
+            account_id=application.account_id,
+            application=application,
+            facts=application_facts(application),
+        )
+
+    async def of_account(self, account_id: int) -> list[Receipt]:
+        return await Receipt.filter(account_id=account_id).order_by("-created_at", "-id")
+
+    def token(self, receipt_id: int, now: datetime) -> str:
+        expires = int((now + timedelta(days=self._config.link_ttl_days)).timestamp())
+        body = _TOKEN.pack(receipt_id, expires)
+        mac = hmac.new(self._key, body, hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(body + mac).decode().rstrip("=")
+
+    def read(self, token: str, now: datetime) -> int | None:
+        """The receipt id a token opens, or None: malformed, altered, or expired."""
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except (ValueError, TypeError):
+            return None
+        if len(raw) != _TOKEN.size + 16:
+            return None
+        body, mac = raw[: _TOKEN.size], raw[_TOKEN.size :]
+        if not hmac.compare_digest(mac, hmac.new(self._key, body, hashlib.sha256).digest()[:16]):
+            return None
+        receipt_id, expires = _TOKEN.unpack(body)
+        return receipt_id if now.timestamp() < expires else None
+
+    def url(self, receipt_id: int, now: datetime) -> str:
+        """The phone page's link; the PDF is the same with `.pdf`."""
+        return f"{self._base}/r/{self.token(receipt_id, now)}"
+
+
+def application_facts(application: PermitApplication) -> dict[str, Any]:
+    return {
+        "name": application.name,
+        "id_number_masked": application.id_number_masked,
+        "point": {
+            "name": application.point_name,
+            "address": application.point_address,
+            "hours": application.point_hours,
+            "phone": application.point_phone,
+        },
+        "accepted_on": _iso(application.accepted_on),
+        "due_on": _iso(application.due_on),
+        "bring": list(BRING_FOR_COLLECTION),
+    }
+
+
+def _iso(day: date) -> str:
+    return day.isoformat()
