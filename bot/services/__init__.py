@@ -17,9 +17,12 @@ import aiohttp
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.services.acceptance_points import AcceptancePoints
+from bot.services.application_status import ApplicationLifecycle
+from bot.services.applications import Applications
 from bot.services.accounts import Accounts
 from bot.services.followers import Followers
 from bot.services.logins import Logins
+from bot.services.push_sender import PushSender
 from bot.services.realname import Realname
 from bot.services.receipts import Receipts
 from bot.services.residence import Residence
@@ -46,6 +49,9 @@ class Services:
     acceptance_points: AcceptancePoints
     submissions: Submissions  # what a confirmed form did, once
     receipts: Receipts  # 受理回执 and their signed links
+    applications: Applications  # 申领 and 代办: who may apply, the application and its receipt
+    application_status: ApplicationLifecycle  # operators move applications along; each change pushed
+    push_sender: PushSender  # sends the outbox's due rows, once
     wechat: WeChatAPI | None  # None without wechat.app_secret: nothing is sent to WeChat users
 
     @classmethod
@@ -53,12 +59,14 @@ class Services:
         rules = settings.rules.as_rules()
         wechat = WeChatAPI.configured(settings.wechat, session, store)
         accounts = Accounts(settings.accounts)
+        security = FieldCipher(settings.security.field_key)
+        receipts = Receipts(settings.receipts, settings.server.public_base_url)
         field_key = settings.security.field_key.encode()
         sms_secret = hmac.new(field_key, b"rb-sms-codes", hashlib.sha256).digest()
         login_secret = hmac.new(field_key, b"rb-login-names", hashlib.sha256).digest()
         return cls(
             rules=rules,
-            security=FieldCipher(settings.security.field_key),
+            security=security,
             accounts=accounts,
             logins=Logins(settings.accounts, store, metrics, secret=login_secret),
             followers=Followers(),
@@ -75,6 +83,9 @@ class Services:
             ),
             acceptance_points=AcceptancePoints(),
             submissions=Submissions(),
-            receipts=Receipts(settings.receipts, settings.server.public_base_url),
+            receipts=receipts,
+            applications=Applications(rules, receipts, security, settings.applications),
+            application_status=ApplicationLifecycle(receipts, settings.wechat.templates),
+            push_sender=PushSender(settings.pushes, settings.wechat.templates, wechat, metrics),
             wechat=wechat,
         )
