@@ -17,9 +17,9 @@ import aiohttp
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.services.acceptance_points import AcceptancePoints
+from bot.services.accounts import Accounts
 from bot.services.application_status import ApplicationLifecycle
 from bot.services.applications import Applications
-from bot.services.accounts import Accounts
 from bot.services.followers import Followers
 from bot.services.logins import Logins
 from bot.services.push_sender import PushSender
