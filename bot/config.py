@@ -215,6 +215,8 @@ class PushesConfig(Section):
     backoff_s: float = Field(5.0, gt=0)  # first retry after this, doubling each time
     batch_size: int = Field(50, ge=1)  # rows one sender claims per round
     scan_interval_s: float = Field(30.0, gt=0)  # the sender looks for due rows at least this often
+    # SPEC's reminders.rate_per_second, for every push: reminders and status changes share one limit.
+    rate_per_second: int = Field(20, ge=1)  # sends a second, all senders together (counted in the state store)
 
 
 class RulesConfig(Section):

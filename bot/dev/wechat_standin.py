@@ -3,7 +3,14 @@
 `DevWeChat` answers the endpoints the bot calls the way WeChat does (PROTOCOL.md §7–9), errors
 included, and records every call. It is one implementation for two uses: `residence-bot dev-wechat`
 serves it so that `make run` works on one machine with no WeChat account, and the tests' `fake_wechat`
-fixture serves it on a free port and steers it (`fail_next`, `stall_next`, `expire_tokens`).
+fixture serves it on a free port and steers it (`fail_next`, `fail_http_next`, `stall_next`,
+`hold_answers_next`, `expire_tokens`, `unfollow`).
+
+Template messages (PROTOCOL.md §8.2) go only to followers (43004 "require subscribe" for anyone
+`unfollow`ed), and one OpenID + `client_msg_id` is sent once within 10 minutes: WeChat documents
+only that the repeat is not sent, so the stand-in answers it as the first (errcode 0, the first
+msgid) and delivers nothing. `sent` holds what was delivered, and `calls` every request, so a
+test can tell a message sent twice from a request repeated.
 
 Beyond what the bot calls it has WeChat's temporary-media upload, through which `residence-bot chat`
 hands over the resident's photos (the bot then downloads them with media/get, as from WeChat), and
@@ -28,6 +35,8 @@ from typing import Any, Literal
 from aiohttp import web
 
 TOKEN_EXPIRES_IN = 7200
+# One OpenID + client_msg_id is sent at most once within this time (PROTOCOL.md §8.2).
+CLIENT_MSG_ID_WINDOW_S = 600
 FIRST_TEMPLATE_MSGID = 3_100_000_001
 TOKEN_PATH = "/cgi-bin/stable_token"
 SEND_PATH = "/cgi-bin/message/custom/send"
@@ -117,6 +126,7 @@ class Sent:
     kind: Literal["custom", "template"]
     openid: str
     payload: dict[str, Any]  # the JSON the bot posted
+    at: float  # when it was delivered, by the stand-in's clock
 
     def as_json(self) -> dict[str, Any]:
         return {"index": self.index, "kind": self.kind, "payload": self.payload}
@@ -142,17 +152,37 @@ class DevWeChat:
         self._token: str | None = None  # the valid one; stable_token's normal mode hands it out again
         self._expired: set[str] = set()
         self._failures: defaultdict[str, deque[tuple[int, str | None]]] = defaultdict(deque)
+        self._http_failures: defaultdict[str, deque[int]] = defaultdict(deque)
         self._stalls: defaultdict[str, deque[float]] = defaultdict(deque)
+        self._holds: defaultdict[str, deque[float]] = defaultdict(deque)
         self._next_msgid = FIRST_TEMPLATE_MSGID
+        self.unfollowed: set[str] = set()
+        # (openid, client_msg_id) → (msgid, when first sent): a repeat within the window is not sent.
+        self._client_msg_ids: dict[tuple[str, str], tuple[int, float]] = {}
+        self.clock: Callable[[], float] = time.time  # tests move it on past the 10 minutes
 
     # -- steering ------------------------------------------------------------------------
     def fail_next(self, path: str, errcode: int, errmsg: str | None = None, times: int = 1) -> None:
         """Answer the next `times` calls of `path` with this error instead of doing the work."""
         self._failures[path].extend([(errcode, errmsg)] * times)
 
+    def fail_http_next(self, path: str, status: int = 502, times: int = 1) -> None:
+        """Answer the next `times` calls of `path` with this HTTP status (a gateway error), not JSON."""
+        self._http_failures[path].extend([status] * times)
+
     def stall_next(self, path: str, seconds: float, times: int = 1) -> None:
-        """Hold the next `times` answers of `path` back, so a client's timeout runs out."""
+        """Hold the next `times` requests of `path` back before doing their work, so a client's timeout
+        runs out first; the work is still done then, as a server does whose client has gone."""
         self._stalls[path].extend([seconds] * times)
+
+    def hold_answers_next(self, path: str, seconds: float, times: int = 1) -> None:
+        """Do the work of the next `times` calls of `path` at once but hold their answers back: a
+        client that times out (or dies) meanwhile cannot know that its message went out."""
+        self._holds[path].extend([seconds] * times)
+
+    def unfollow(self, openid: str) -> None:
+        """The user unfollowed the account: template messages to them get 43004."""
+        self.unfollowed.add(openid)
 
     def expire_tokens(self) -> None:
         """Every token issued so far expires (42001); stable_token issues a new one."""
@@ -198,12 +228,18 @@ class DevWeChat:
         self.calls.append(Call(request.method, request.path, query, decoded, body))
         if self._stalls[request.path]:
             await asyncio.sleep(self._stalls[request.path].popleft())
+        if self._http_failures[request.path]:
+            status = self._http_failures[request.path].popleft()
+            return web.Response(status=status, text="<html><body>Bad Gateway</body></html>", content_type="text/html")
         if self._failures[request.path]:
             return _error(*self._failures[request.path].popleft())
         try:
-            return await handler(request)
+            response = await handler(request)
         except _Refusal as refusal:
-            return _error(refusal.errcode)
+            response = _error(refusal.errcode)
+        if self._holds[request.path]:
+            await asyncio.sleep(self._holds[request.path].popleft())
+        return response
 
     def _check_token(self, request: web.Request) -> None:
         token = request.query.get("access_token")
@@ -230,7 +266,7 @@ class DevWeChat:
         return data
 
     def _deliver(self, kind: Literal["custom", "template"], payload: dict[str, Any]) -> None:
-        self.sent.append(Sent(len(self.sent) + 1, kind, payload["touser"], payload))
+        self.sent.append(Sent(len(self.sent) + 1, kind, payload["touser"], payload, self.clock()))
 
     async def _stable_token(self, request: web.Request) -> web.Response:
         data = await self._json(request)
@@ -272,9 +308,20 @@ class DevWeChat:
             raise _Refusal(40037)
         if not isinstance(data.get("data"), dict):
             raise _Refusal(47001)
+        openid = data["touser"]
+        if openid in self.unfollowed:
+            raise _Refusal(43004)
+        now = self.clock()
+        client_msg_id = data.get("client_msg_id")
+        if client_msg_id:
+            first = self._client_msg_ids.get((openid, client_msg_id))
+            if first is not None and now - first[1] < CLIENT_MSG_ID_WINDOW_S:
+                return _ok(msgid=first[0])  # a repeat: not sent again
         self.sent_templates.append(data)
         self._deliver("template", data)
         msgid, self._next_msgid = self._next_msgid, self._next_msgid + 1
+        if client_msg_id:
+            self._client_msg_ids[(openid, client_msg_id)] = (msgid, now)
         return _ok(msgid=msgid)
 
     async def _menu_create(self, request: web.Request) -> web.Response:

@@ -86,6 +86,8 @@ class Services:
             receipts=receipts,
             applications=Applications(rules, receipts, security, settings.applications),
             application_status=ApplicationLifecycle(receipts, settings.wechat.templates),
-            push_sender=PushSender(settings.pushes, settings.wechat.templates, wechat, metrics),
+            push_sender=PushSender(
+                settings.pushes, settings.wechat.templates, wechat, store, metrics, queue_url=settings.redis.url
+            ),
             wechat=wechat,
         )
