@@ -15,6 +15,7 @@ from bot.admin import UNITS, setup_admin
 from bot.config import Settings
 from bot.db import Database
 from bot.dispatch import Dispatcher
+from bot.jobs import serve_pushes
 from bot.metrics import Metrics
 from bot.services import Services
 from bot.state import StateStore, open_store
@@ -92,6 +93,13 @@ def create_app(
             await database.close()
 
     app.cleanup_ctx.append(resources)
+
+    async def pushes(app: web.Application) -> AsyncIterator[None]:
+        # After `resources`, so it stops first: the sender's last send still has its session.
+        async with serve_pushes(settings, app[SERVICES].push_sender):
+            yield
+
+    app.cleanup_ctx.append(pushes)
     app.router.add_get("/wechat", verify_url)
     app.router.add_post("/wechat", callback)
     app.router.add_get("/healthz", healthz)

@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the web app")
     serve.set_defaults(run=_serve)
 
+    worker = commands.add_parser("worker", help="run the job worker (arq, needs redis.url): sends the pushes")
+    worker.set_defaults(run=_worker)
+
     initdb = commands.add_parser("initdb", help="create the schema and load the configured acceptance points")
     initdb.set_defaults(run=_initdb)
     migrate = commands.add_parser("migrate", help="apply pending schema migrations")
@@ -108,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     unit_create.add_argument("--contact", help="the contact's name (default: the unit's name)")
     unit_create.set_defaults(run=_unit_create)
     # `--config` is accepted after the command too, as SPEC §5 writes it.
-    for sub in (serve, initdb, migrate, demo, menu_sync, chat, dev_wechat, points, unit_create):
+    for sub in (serve, worker, initdb, migrate, demo, menu_sync, chat, dev_wechat, points, unit_create):
         sub.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
@@ -134,6 +137,19 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         if guard:
             guard.release()
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.state_backend != "redis":
+        print(
+            "worker: redis.url is not set; without Redis `residence-bot serve` sends the pushes in-process",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.jobs import run_worker
+
+    asyncio.run(run_worker(settings))
     return 0
 
 

@@ -1,0 +1,247 @@
+"""`residence-bot worker` as a real process on Redis, and `serve`'s in-process sender: a change made
+elsewhere reaches the worker within seconds, a worker killed between sending and marking loses
+nothing, and two workers never send one row twice."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.app import SERVICES
+from bot.config import PushesConfig, TemplatesConfig
+from bot.db import Database, initdb
+from bot.dev.wechat_standin import TEMPLATE_PATH
+from bot.metrics import Metrics
+from bot.services import pushes
+from bot.services.push_sender import PushSender
+from bot.state.memory import MemoryStore
+from models import Account, AccountKind, Binding, Push, PushState
+from tests.fake_wechat_api import FakeWeChat
+from tests.harness import make_settings, through_fakes
+from tests.processes import REPO, bot_env, run_cli
+from tests.services import PostgresServer, RedisServer
+
+OPENID = "oRESIDENT0000000000000000001"
+TEMPLATE_ID = "TPL_application_status_0001"
+_DATABASES = itertools.cycle(range(1, 16))
+
+
+class WorkerProcess:
+    """`residence-bot worker` with its output in a log file."""
+
+    def __init__(self, tmp_path: Path, env: dict[str, str]) -> None:
+        self.env = env
+        self.log = tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def spawn(self) -> subprocess.Popen[bytes]:
+        with self.log.open("ab") as out:
+            return subprocess.Popen(
+                [sys.executable, "-m", "bot", "worker"], env=self.env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT
+            )
+
+    async def start(self) -> None:
+        """Spawn it and wait until it says it is sending (its first round is under way then)."""
+        self.proc = self.spawn()
+        deadline = time.monotonic() + 20
+        while "worker sending pushes" not in self.log.read_text():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("worker did not start:\n" + self.log.read_text())
+            await asyncio.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, nothing gets to clean up."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    async def stop(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while self.proc.poll() is None:
+            assert time.monotonic() < deadline, "worker did not stop on SIGTERM:\n" + self.log.read_text()
+            await asyncio.sleep(0.05)
+        return self.proc.returncode
+
+
+@pytest.fixture
+def queue_url(redis_server: RedisServer) -> str:
+    """A Redis database of its own: the job queue's keys and the worker's state have no test prefix."""
+    return f"redis://127.0.0.1:{redis_server.port}/{next(_DATABASES)}"
+
+
+async def _flush(url: str) -> None:
+    redis = Redis.from_url(url)
+    try:
+        await redis.flushdb()
+    finally:
+        await redis.aclose()
+
+
+@pytest.fixture
+async def workers(tmp_path: Path, fake_wechat: FakeWeChat, queue_url: str) -> AsyncIterator[list[WorkerProcess]]:
+    """Made with `worker_env`; killed at the end whatever happened."""
+    await _flush(queue_url)
+    made: list[WorkerProcess] = []
+    yield made
+    for worker in made:
+        worker.kill()
+
+
+def worker_env(tmp_path: Path, fake: FakeWeChat, queue_url: str, database_url: str, **pushes: str) -> dict[str, str]:
+    env = bot_env(
+        tmp_path,
+        RB_DATABASE__URL=database_url,
+        RB_REDIS__URL=queue_url,
+        RB_WECHAT__APP_ID=fake.app_id,
+        RB_WECHAT__APP_SECRET=fake.app_secret,
+        RB_WECHAT__API_BASE_URL=fake.url,
+        RB_WECHAT__TEMPLATES__APPLICATION_STATUS=TEMPLATE_ID,
+        RB_PUSHES__SCAN_INTERVAL_S="300",  # a delivery within seconds is the wake's doing
+        RB_PUSHES__RATE_PER_SECOND="1000",
+    )
+    env.update({f"RB_PUSHES__{k.upper()}": v for k, v in pushes.items()})
+    return env
+
+
+@pytest.fixture
+async def sqlite_url(tmp_path: Path) -> AsyncIterator[str]:
+    url = f"sqlite://{tmp_path}/bot.sqlite3"
+    await initdb(url)
+    async with Database(url):
+        yield url
+
+
+async def resident() -> Account:
+    account = await Account.create(
+        kind=AccountKind.PERSONAL, username="resident1", password_hash="-", phone="13800138000", name="张三"
+    )
+    await Binding.create(account=account, openid=OPENID)
+    return account
+
+
+async def outbox(account: Account, count: int = 1) -> None:
+    for i in range(count):
+        await pushes.add(
+            f"status:{i}:verifying",
+            account_id=account.id,
+            kind="application_status",
+            template="application_status",
+            data={"character_string1": f"4403-2026-{i:06d}", "phrase2": "审核中"},
+            url="https://bot.example.gov.cn/r/token",
+            due_at=datetime.now(UTC),
+        )
+
+
+def command_sender(queue_url: str) -> PushSender:
+    """What a command that changed something holds: a sender it does not run, only wakes with."""
+    config = PushesConfig(scan_interval_s=300)
+    return PushSender(config, TemplatesConfig(), None, MemoryStore(dedup_ttl_s=60, lock_timeout_s=5), Metrics(),
+                      queue_url=queue_url)  # fmt: skip
+
+
+async def eventually(check, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, f"not within {timeout_s} s: {what}"
+        await asyncio.sleep(0.05)
+
+
+# -- the command ----------------------------------------------------------------------------
+def test_the_worker_needs_redis_and_says_that_serve_sends_without_it(tmp_path):
+    result = run_cli(bot_env(tmp_path), "worker")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "worker: redis.url is not set; without Redis `residence-bot serve` sends the pushes in-process"
+    ]
+
+
+async def test_a_wake_from_another_process_reaches_the_running_worker_within_seconds(
+    tmp_path, fake_wechat, queue_url, sqlite_url, workers
+):
+    worker = WorkerProcess(tmp_path, worker_env(tmp_path, fake_wechat, queue_url, sqlite_url))
+    workers.append(worker)
+    await worker.start()
+    await outbox(await resident())  # after its first round: only a wake gets this out before 300 s
+    command = command_sender(queue_url)
+    await command.flush()
+    await command.close()
+    await eventually(lambda: len(fake_wechat.sent) == 1, 5, "the push delivered")
+    assert await worker.stop() == 0  # SIGTERM: a clean stop
+    assert (await Push.get()).state == PushState.SENT
+
+
+async def test_a_worker_killed_between_sending_and_marking_loses_nothing(
+    tmp_path, fake_wechat, queue_url, sqlite_url, workers
+):
+    env = worker_env(tmp_path, fake_wechat, queue_url, sqlite_url, lease_s="10", scan_interval_s="1")
+    await outbox(await resident())
+    fake_wechat.hold_answers_next(TEMPLATE_PATH, 5.0)  # delivered, the answer late
+    first = WorkerProcess(tmp_path, env)
+    workers.append(first)
+    await first.start()
+    await eventually(lambda: len(fake_wechat.sent) == 1, 10, "the first worker's send")
+    first.kill()
+    row = await Push.get()
+    assert row.state == PushState.PENDING and row.claimed_until is not None
+
+    second = WorkerProcess(tmp_path, env)
+    workers.append(second)
+    await second.start()
+    await eventually(lambda: len(fake_wechat.calls_to(TEMPLATE_PATH)) == 2, 20, "the second worker's send")
+    await asyncio.sleep(0.5)  # its mark
+    await row.refresh_from_db()
+    assert row.state == PushState.SENT
+    assert [c.json["client_msg_id"] for c in fake_wechat.calls_to(TEMPLATE_PATH)] == [row.client_msg_id] * 2
+    assert len(fake_wechat.sent) == 1  # WeChat dropped the repeat
+
+
+@pytest.fixture
+async def postgres_url(postgres_server: PostgresServer) -> AsyncIterator[str]:
+    name = f"rb_test_{uuid.uuid4().hex[:12]}"
+    postgres_server.create_database(name)
+    url = postgres_server.url(name)
+    await initdb(url)
+    try:
+        async with Database(url):
+            yield url
+    finally:
+        postgres_server.drop_database(name)
+
+
+async def test_two_worker_processes_never_send_one_row_twice(tmp_path, fake_wechat, queue_url, postgres_url, workers):
+    await outbox(await resident(), count=200)
+    env = worker_env(tmp_path, fake_wechat, queue_url, postgres_url, batch_size="10")
+    workers.extend(WorkerProcess(tmp_path, env) for _ in range(2))
+    await asyncio.gather(*(w.start() for w in workers))
+    await eventually(lambda: len(fake_wechat.calls_to(TEMPLATE_PATH)) >= 200, 60, "200 sends")
+    await asyncio.sleep(0.5)  # anything sent twice would show by now
+    assert len(fake_wechat.calls_to(TEMPLATE_PATH)) == 200
+    assert len({m.payload["client_msg_id"] for m in fake_wechat.sent}) == 200
+    assert await Push.filter(state=PushState.SENT).count() == 200
+
+
+# -- serve without Redis ----------------------------------------------------------------------
+async def test_serve_without_redis_sends_pushes_in_process_woken_by_its_changes(
+    tmp_path, fake_wechat, fake_sms, start_bot
+):
+    fakes = through_fakes(fake_sms, fake_wechat)
+    wechat = {**fakes["wechat"], "templates": {"application_status": TEMPLATE_ID}}
+    settings = make_settings(tmp_path, sms=fakes["sms"], wechat=wechat, pushes={"scan_interval_s": 300})
+    bot = await start_bot(settings)
+    await outbox(await resident())
+    bot.server.app[SERVICES].push_sender.wake()  # as the admin API does after a change
+    await eventually(lambda: len(fake_wechat.sent) == 1, 2, "the push delivered")
+    assert (await Push.get()).state == PushState.SENT
