@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
@@ -48,6 +49,8 @@ class Run:
     wrk: dict[str, Any]
     peak_rss_kb: int
     cpu_us_per_msg: float | None = None
+    redis_us_per_msg: float | None = None  # the redis-server's CPU per message (the bot's runs)
+    wrk_us_per_msg: float | None = None  # the load generator's
     metrics: dict[str, float] = field(default_factory=dict)
     samples: dict[str, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
@@ -124,11 +127,15 @@ class Bench:
             str(result),
             str(samples),
         ]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(argv, capture_output=True, text=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode:
             raise SystemExit(f"bench: wrk failed ({label}): {done.stderr.strip() or done.stdout.strip()}")
         data = json.loads(result.read_text())
         data["samples"] = _read_samples(samples)
+        used = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        data["wrk_us_per_request"] = used * 1e6 / max(data["requests"], 1)
         return data
 
     def requests(self, wechat: WeChatConfig, label: str, count: int, safe: bool) -> Path:
@@ -295,6 +302,7 @@ def run_all(bench: Bench, tmp: Path) -> dict[str, Run]:
     result = bench.wrk(ceiling_port, ceiling_requests, args.duration, "ceiling")
     cpu = _cpu_us_per_request(ceiling.pid, ticks, result["requests"])
     runs["ceiling"] = Run("ceiling", result, _proc_status(ceiling.pid, "VmHWM"), cpu)
+    runs["ceiling"].wrk_us_per_msg = result["wrk_us_per_request"]
     runs["ceiling"].errors = _wrk_errors(result, expected=("fixed",))
     bench.stop(ceiling)
 
@@ -309,10 +317,12 @@ def run_all(bench: Bench, tmp: Path) -> dict[str, Run]:
         warm_result = bench.wrk(bot_port, warm, args.warmup, f"{mode}-warmup")
         warm_rate = warm_result["requests"] / (warm_result["duration_us"] / 1e6)
         measured = bench.requests(wechat, mode, int(warm_rate * args.duration * 2), safe)
-        before, ticks = _metrics(bot_port), _cpu_ticks(serve.pid)
+        before, ticks, redis_ticks = _metrics(bot_port), _cpu_ticks(serve.pid), _cpu_ticks(redis.pid)
         result = bench.wrk(bot_port, measured, args.duration, mode)
         cpu = _cpu_us_per_request(serve.pid, ticks, result["requests"])
         run = Run(mode, result, _proc_status(serve.pid, "VmHWM"), cpu)
+        run.redis_us_per_msg = _cpu_us_per_request(redis.pid, redis_ticks, result["requests"])
+        run.wrk_us_per_msg = result["wrk_us_per_request"]
         run.metrics = _delta(_metrics(bot_port), before)
         client = ChatClient(
             "", openid="", token=wechat.token, app_id=wechat.app_id, encoding_aes_key=wechat.encoding_aes_key, safe=safe
@@ -359,7 +369,9 @@ def _bot_errors(run: Run) -> dict[str, int]:
 
 def report(runs: dict[str, Run], facts: dict[str, Any], args: argparse.Namespace) -> int:
     ceiling = runs["ceiling"].rate
-    rows = [("run", "msg/s", "of ceiling", "p50 ms", "p99 ms", "errors", "CPU µs/msg", "peak RSS MB")]
+    rows = [
+        ("run", "msg/s", "of ceiling", "p50 ms", "p99 ms", "errors", "CPU µs/msg", "redis µs", "wrk µs", "peak RSS MB")
+    ]
     for run in runs.values():
         rows.append(
             (
@@ -370,6 +382,8 @@ def report(runs: dict[str, Run], facts: dict[str, Any], args: argparse.Namespace
                 f"{run.wrk['latency_p99_us'] / 1000:.1f}",
                 str(run.error_count),
                 f"{run.cpu_us_per_msg:.0f}" if run.cpu_us_per_msg else "-",
+                f"{run.redis_us_per_msg:.0f}" if run.redis_us_per_msg else "-",
+                f"{run.wrk_us_per_msg:.0f}" if run.wrk_us_per_msg else "-",
                 f"{run.peak_rss_kb / 1024:.0f}",
             )
         )
@@ -426,6 +440,8 @@ def report(runs: dict[str, Run], facts: dict[str, Any], args: argparse.Namespace
                 "requests": run.wrk["requests"],
                 "errors": run.errors,
                 "cpu_us_per_message": round(run.cpu_us_per_msg, 1) if run.cpu_us_per_msg else None,
+                "redis_cpu_us_per_message": round(run.redis_us_per_msg, 1) if run.redis_us_per_msg else None,
+                "wrk_cpu_us_per_message": round(run.wrk_us_per_msg, 1) if run.wrk_us_per_msg else None,
                 "peak_rss_kb": run.peak_rss_kb,
                 "replies_counted_by_wrk": {
                     k: run.wrk[k] for k in ("completed", "prompted", "encrypted", "fixed", "busy", "other")

@@ -16,7 +16,7 @@ from models.districts import DISTRICTS, find_district
 SHOWN = 3
 
 
-def _district_list() -> str:
+def district_list() -> str:
     return "\n".join(f"{i}. {d.name}" for i, d in enumerate(DISTRICTS, 1))
 
 
@@ -49,12 +49,12 @@ async def _lookup(ctx: Context, answers: Answers) -> Finished:
     if where.get("from_address"):
         lines.insert(0, f"按「{where['district']}」查询：")
     for i, (p, km) in enumerate(ctx.services.acceptance_points.nearest(lat, lng, SHOWN), 1):
-        lines.append(f"\n{i}. {p.name}（{_distance(km)}）\n地址：{p.address}\n办公时间：{p.hours}\n电话：{p.phone}")
+        lines.append(f"\n{i}. {p.name}（{distance(km)}）\n地址：{p.address}\n办公时间：{p.hours}\n电话：{p.phone}")
     lines.append("\n办理时请带上身份证。回复「菜单」查看其他事项。")
     return Finished("\n".join(lines))
 
 
-def _distance(km: float) -> str:
+def distance(km: float) -> str:
     return f"约{round(km * 1000, -1):.0f}米" if km < 1 else f"约{km:.1f}公里"
 
 
@@ -68,7 +68,7 @@ FLOW = Flow(
             name="points.where",
             question=(
                 "请发送您的位置（点击输入框旁的「+」→「位置」），我帮您找最近的受理点；"
-                f"也可以回复所在区的名称或序号：\n{_district_list()}"
+                f"也可以回复所在区的名称或序号：\n{district_list()}"
             ),
             label="位置",
             parse=_district,

@@ -51,7 +51,8 @@ def _condition_line(condition) -> str:
 def _verdict(route: RouteVerdict, assessment: Assessment, ctx: Context) -> str:
     if assessment.eligible:
         return (
-            "结论：您符合申领居住证的条件。\n下一步：带身份证和数码照片图像号到受理点申领（回复「受理点」查询地址）。"
+            "结论：您符合申领居住证的条件。\n下一步：准备好数码照片图像号，回复「申领」在微信里申领；"
+            "居住证制好后到您选定的受理点本人领取。"
         )
     if route.earliest is not None:
         return (

@@ -154,6 +154,18 @@ def uscc(text: str) -> str:
     return code
 
 
+def photo_number(text: str) -> str:
+    """A 数码照片图像号: 10 to 30 letters and digits, upper-case, the spaces and dashes people copy
+    with it dropped. Its exact format is not published (RULES.md §3), so only its shape is checked."""
+    number = _compact(text).upper()
+    if not re.fullmatch(r"[0-9A-Z]{10,30}", number):
+        raise Invalid(
+            "数码照片图像号是10到30位字母和数字，印在照相馆或自助照相机给的数码照片回执上，"
+            "也可以在微信「数码照片回执」小程序里查看；请核对后重新输入。"
+        )
+    return number
+
+
 def non_empty(text: str, *, max_len: int = 100) -> str:
     """Free text, trimmed and with runs of whitespace made one space; 1 to `max_len` characters."""
     answer = " ".join(normalise(text).split())

@@ -1,5 +1,6 @@
-"""进度 (PROGRESS): the resident's permits with their endorsement status, and their residence
-registrations, with numbers and dates. No questions. Records are a person's: only an account
+"""进度 (PROGRESS): the resident's permit applications with their status and the date of its last
+change, their permits with their endorsement status, and their residence registrations, with
+numbers and dates. No questions. Records are a person's: only an account
 through real-name verification sees them."""
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from datetime import timedelta
 from conversations.flow import Answers, Audience, Context, Finished, Flow
 from conversations.keys import MenuKey
 from conversations.requirements import NOT_REALNAME, realname_verified
-from models import Permit, ResidenceRegistration
+from models import Permit, PermitApplication, ResidenceRegistration
 from models.permit_cycle import PermitStatus, permit_status
-from models.rules import Rules
+from models.rules import SHENZHEN, Rules
 
 SHOWN = 6  # a reply has room for about this many registrations (WeChat cuts text at 2048 bytes)
 
@@ -21,14 +22,31 @@ async def _show(ctx: Context, answers: Answers) -> Finished:
     person = account.person if account is not None else None
     if person is None:  # the requirement said so; whatever happens, no records without verification
         return Finished(NOT_REALNAME.message)
+    applications = await ctx.services.applications.of_person(person)
     permits = await Permit.filter(person=person).order_by("-issued_on")
     rows = await ctx.services.residence.registrations(person)
     rules = ctx.services.rules
-    parts = [_permit(p, permit_status(p.issued_on, p.last_endorsed_on, ctx.today, rules), rules) for p in permits]
+    parts = [_applications(applications)] if applications else []
+    parts += [_permit(p, permit_status(p.issued_on, p.last_endorsed_on, ctx.today, rules), rules) for p in permits]
     parts.append(_registrations(rows) if rows else "您还没有居住登记记录。回复「居住登记」申报居住登记。")
-    if not permits:
+    if not permits and not applications:
         parts.append("回复「办证资格」查询能否申领居住证。")
     return Finished("\n\n".join(parts))
+
+
+def _applications(applications: list[PermitApplication]) -> str:
+    lines = ["居住证申领（最近的在前）："]
+    for i, a in enumerate(applications[:SHOWN], 1):
+        changed = a.status_changed_at.astimezone(SHENZHEN).date().isoformat()
+        line = f"{i}. {a.number}｜{a.status.label}（{changed}）"
+        if a.status_note:
+            line += f"：{a.status_note}"
+        if a.status.is_open:
+            line += f"\n   {a.accepted_on.isoformat()}受理，预计{a.due_on.isoformat()}前制好，到{a.point_name}本人领取"
+        lines.append(line)
+    if len(applications) > SHOWN:
+        lines.append(f"另有{len(applications) - SHOWN}份较早的申领，可到受理点查询。")
+    return "\n".join(lines)
 
 
 def _permit(permit: Permit, status: PermitStatus, rules: Rules) -> str:

@@ -5,10 +5,13 @@ from conversations import (
     eligibility,
     login,
     logout,
+    permit_apply,
     progress,
     realname,
+    receipts,
     register,
     residence,
+    unit_apply,
 )
 from conversations.flow import Flow
 
@@ -18,6 +21,9 @@ FLOWS: tuple[Flow, ...] = (
     realname.FLOW,
     residence.FLOW,
     eligibility.FLOW,
+    permit_apply.FLOW,
+    unit_apply.FLOW,
+    receipts.FLOW,
     progress.FLOW,
     acceptance_points.FLOW,
     logout.FLOW,

@@ -61,6 +61,7 @@ class Services:
         accounts = Accounts(settings.accounts)
         security = FieldCipher(settings.security.field_key)
         receipts = Receipts(settings.receipts, settings.server.public_base_url)
+        residence = Residence(rules)
         field_key = settings.security.field_key.encode()
         sms_secret = hmac.new(field_key, b"rb-sms-codes", hashlib.sha256).digest()
         login_secret = hmac.new(field_key, b"rb-login-names", hashlib.sha256).digest()
@@ -71,7 +72,7 @@ class Services:
             logins=Logins(settings.accounts, store, metrics, secret=login_secret),
             followers=Followers(),
             units=Units(accounts),
-            residence=Residence(rules),
+            residence=residence,
             realname=Realname(settings.realname, session, wechat),
             sms=SmsCodes(
                 settings.sms,
@@ -84,7 +85,7 @@ class Services:
             acceptance_points=AcceptancePoints(),
             submissions=Submissions(),
             receipts=receipts,
-            applications=Applications(rules, receipts, security, settings.applications),
+            applications=Applications(rules, receipts, residence, settings.applications),
             application_status=ApplicationLifecycle(receipts, settings.wechat.templates),
             push_sender=PushSender(
                 settings.pushes, settings.wechat.templates, wechat, store, metrics, queue_url=settings.redis.url
