@@ -86,7 +86,7 @@ class Services:
             submissions=Submissions(),
             receipts=receipts,
             applications=Applications(rules, receipts, residence, settings.applications),
-            application_status=ApplicationLifecycle(receipts, settings.wechat.templates),
+            application_status=ApplicationLifecycle(receipts),
             push_sender=PushSender(
                 settings.pushes, settings.wechat.templates, wechat, store, metrics, queue_url=settings.redis.url
             ),
