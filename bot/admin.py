@@ -10,20 +10,32 @@ import hmac
 import json
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from aiohttp import web
 
 from bot.config import AdminConfig
+from bot.services import Services
+from bot.services.application_status import (
+    IllegalTransition,
+    StatusError,
+    UnknownApplication,
+    next_statuses,
+    parse_status,
+)
 from bot.services.units import NewUnitAccount, UnitError, Units
 from conversations import parsers
+from models import ApplicationStatus
 
 log = logging.getLogger(__name__)
 
 CONFIG = web.AppKey("admin_config", AdminConfig)
 # Set on the bot's app when it starts (bot/app.py), with the other services.
 UNITS = web.AppKey("units", Units)
+# The lifecycle, to change an application's status, and the push sender, to wake it after.
+ADMIN_SERVICES = web.AppKey("admin_services", Services)
 
 _UNIT_FIELDS = {"name", "uscc", "username", "phone"}
 _UNIT_OPTIONAL = {"contact_name"}
@@ -39,6 +51,7 @@ def setup_admin(app: web.Application, config: AdminConfig) -> None:
     admin = web.Application(middlewares=[_bearer_auth])
     admin[CONFIG] = config
     admin.router.add_post("/units", create_unit)
+    admin.router.add_patch("/applications/{number}", set_application_status)
     app.add_subapp("/admin/api", admin)
 
 
@@ -91,6 +104,51 @@ async def create_unit(request: web.Request) -> web.Response:
         status=201,
         # The password is shown once: no cache along the way may keep a copy.
         headers={"Cache-Control": "no-store"},
+    )
+
+
+async def set_application_status(request: web.Request) -> web.Response:
+    """PATCH /admin/api/applications/{number} {status, note?} → 200 with the application's state;
+    404 for an unknown number, 409 with the allowed statuses for an illegal transition."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return _bad_request("body: not valid JSON / 请求内容不是有效的JSON")
+    if not isinstance(body, dict):
+        return _bad_request("body: must be a JSON object / 请求内容应为JSON对象")
+    if unknown := sorted(body.keys() - {"status", "note"}):
+        return _bad_request(f"{unknown[0]}: unknown field / 未知字段")
+    if not isinstance(body.get("status"), str):
+        return _bad_request("status: required, a string / 必填")
+    note = body.get("note") or ""
+    if not isinstance(note, str):
+        return _bad_request("note: must be a string / 应为文字")
+    status = parse_status(body["status"])
+    if status is None:
+        return _bad_request(f"status: unknown, one of {', '.join(ApplicationStatus)} / 未知状态")
+    services = request.config_dict[ADMIN_SERVICES]
+    number = request.match_info["number"]
+    try:
+        changed = await services.application_status.set_status(number, status, note, datetime.now(UTC))
+    except UnknownApplication as exc:
+        return _json_response({"error": exc.message}, status=404)
+    except IllegalTransition as exc:
+        return _json_response({"error": exc.message, "status": exc.current, "allowed": exc.allowed}, status=409)
+    except StatusError as exc:
+        return _bad_request(exc.message)
+    if not changed.repeat:
+        services.push_sender.wake()  # the resident hears of it now, not at the sender's next scan
+    return _json_response(
+        {
+            "number": changed.number,
+            "status": changed.status,
+            "label": changed.status.label,
+            "note": changed.note,
+            "changed_at": changed.changed_at.isoformat(),
+            "allowed": next_statuses(changed.status),
+            "repeat": changed.repeat,
+            "told": len(changed.told),
+        }
     )
 
 

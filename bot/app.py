@@ -11,7 +11,7 @@ import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from bot.admin import UNITS, setup_admin
+from bot.admin import ADMIN_SERVICES, UNITS, setup_admin
 from bot.config import Settings
 from bot.db import Database
 from bot.dispatch import Dispatcher
@@ -78,6 +78,7 @@ def create_app(
             app[SERVICES] = services
             app[DISPATCHER] = dispatcher
             app[UNITS] = services.units  # for the admin API
+            app[ADMIN_SERVICES] = services
             if manage_db:  # the process's own app (serve), not one of many in a test run
                 # What start-up built lives as long as the process: frozen, it is out of the
                 # collector's full passes, which otherwise stall every reply in flight for tens of ms.
