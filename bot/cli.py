@@ -110,6 +110,22 @@ def _parser() -> argparse.ArgumentParser:
     unit_create.add_argument("--phone", required=True, help="the contact's mainland mobile number")
     unit_create.add_argument("--contact", help="the contact's name (default: the unit's name)")
     unit_create.set_defaults(run=_unit_create)
+
+    applications = commands.add_parser("application", help="permit applications (申领, 代办)").add_subparsers(
+        dest="application_command", required=True, metavar="ACTION"
+    )
+    set_status = applications.add_parser(
+        "set-status", help="move an application along its lifecycle and push the change to the resident"
+    )
+    set_status.add_argument("number", metavar="NUMBER", help="the application number (受理编号)")
+    set_status.add_argument(
+        "status",
+        metavar="STATUS",
+        help="verifying, review, approved, rejected, producing, ready or collected (or the Chinese label)",
+    )
+    set_status.add_argument("--note", default="", help="a word for the resident; a rejection's reason is required")
+    set_status.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    set_status.set_defaults(run=_application_set_status)
     # `--config` is accepted after the command too, as SPEC §5 writes it.
     for sub in (serve, worker, initdb, migrate, demo, menu_sync, chat, dev_wechat, points, unit_create):
         sub.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -316,6 +332,66 @@ def _unit_create(settings: Settings, args: argparse.Namespace) -> int:
     print(f"initial password: {password}")
     print("Hand it over now: it will not be shown again, and the first login requires changing it.")
     print("初始密码只显示这一次，首次登录时须修改密码。")
+    return 0
+
+
+def _application_set_status(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    import aiohttp
+
+    from bot import db
+    from bot.metrics import Metrics
+    from bot.services import Services
+    from bot.services.application_status import Changed, StatusError, parse_status
+    from bot.state import open_store
+    from models import ApplicationStatus
+    from models.rules import SHENZHEN
+
+    status = parse_status(args.status)
+    if status is None:
+        print(
+            f"application set-status: unknown status {args.status!r}; one of: {', '.join(ApplicationStatus)}",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def run() -> tuple[Changed, int]:
+        store = open_store(settings)
+        try:
+            async with aiohttp.ClientSession() as session, db.Database(settings.database.url):
+                services = Services.build(settings, store, session, Metrics())
+                changed = await services.application_status.set_status(
+                    args.number, status, args.note, datetime.now(UTC)
+                )
+                # No sender runs in this process: send the change's pushes now, through the outbox's
+                # claims, so the resident hears of it within seconds (a running sender may take some).
+                sent = 0 if changed.repeat else await services.push_sender.send_due()
+                return changed, sent
+        finally:
+            await store.close()
+
+    try:
+        changed, sent = asyncio.run(run())
+    except StatusError as exc:
+        print(f"application set-status: {exc.message}", file=sys.stderr)
+        return 1
+    when = f"{changed.changed_at.astimezone(SHENZHEN):%Y-%m-%d %H:%M}"
+    if changed.repeat:
+        print(f"{changed.number}: {changed.status} ({changed.status.label}) already, since {when}; nobody told again")
+        return 0
+    print(
+        f"{changed.number}: {changed.previous} ({changed.previous.label}) → {changed.status} "
+        f"({changed.status.label}) at {when}"
+    )
+    if changed.note:
+        print(f"note: {changed.note}")
+    for recipient in changed.told:
+        bound = "bound to WeChat" if recipient.bound else "not bound to WeChat: the push is skipped"
+        print(f"told: account {recipient.username} ({bound})")
+    if not settings.wechat.templates.application_status:
+        print("wechat.templates.application_status is not set: status pushes are skipped, not sent")
+    print(f"pushes sent now: {sent}")
     return 0
 
 
