@@ -3,6 +3,10 @@
 Dates are set relative to the day it runs, so each demo resident stays on their path. Every demo
 account has passed real-name verification and is not bound: log in with 登录 (the first login
 asks for the SMS code, which the `log` SMS provider prints in the `make run` terminal).
+
+`demo_unit` is a unit account of the employer the demo residents' social insurance names, so 代办
+can be tried for them (demo_a is eligible). Loading again starts over: the demo accounts'
+applications and receipts go with them.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from stdnum.cn import ric
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bot.services.security import FieldCipher, hash_password
@@ -19,17 +24,23 @@ from models import (
     Account,
     AccountKind,
     Permit,
+    PermitApplication,
+    Receipt,
     ResidenceRegistration,
     SocialInsuranceMonth,
     Source,
     StudentRecord,
     TalentRecord,
+    Unit,
 )
 from models.eligibility import add_months
 from models.records import month_index
 from models.rules import SHENZHEN
 
 PASSWORD = "Demo2024pass"
+EMPLOYER = "示例科技有限公司"  # pays the demo residents' social insurance
+UNIT_USERNAME = "demo_unit"
+UNIT_USCC = "91440300MA5DEMO001"
 
 
 @dataclass(frozen=True)
@@ -58,7 +69,7 @@ async def _registered(person: str, name: str, since: date, months_insured: int, 
     last = month_index(today.year, today.month) - (1 if paying else 4)
     await SocialInsuranceMonth.bulk_create(
         [
-            SocialInsuranceMonth(person=person, month=m, employer="示例科技有限公司")
+            SocialInsuranceMonth(person=person, month=m, employer=EMPLOYER)
             for m in range(last - months_insured + 1, last + 1)
         ]
     )
@@ -125,9 +136,11 @@ async def load_demo(field_key: str, today: date) -> list[tuple[DemoResident, str
     cipher = FieldCipher(field_key)
     password_hash = await hash_password(PASSWORD)
     made = []
+    protected_ids = [cipher.protect_id(demo_id_number(r.birth, n)) for n, r in enumerate(RESIDENTS, start=11)]
     async with in_transaction():
-        for sequence, resident in enumerate(RESIDENTS, start=11):
-            protected = cipher.protect_id(demo_id_number(resident.birth, sequence))
+        await _forget_applications([p.lookup_hash for p in protected_ids], [r.username for r in RESIDENTS])
+        await _unit_account(password_hash)
+        for sequence, (resident, protected) in enumerate(zip(RESIDENTS, protected_ids, strict=True), start=11):
             person = protected.lookup_hash
             await Account.filter(username=resident.username).delete()
             for model in (ResidenceRegistration, SocialInsuranceMonth, Permit, TalentRecord, StudentRecord):
@@ -142,3 +155,23 @@ async def load_demo(field_key: str, today: date) -> list[tuple[DemoResident, str
             await resident.records(person, resident.name, today)
             made.append((resident, protected.masked))
     return made
+
+
+async def _forget_applications(persons: list[str], usernames: list[str]) -> None:
+    """The demo people's applications and the demo accounts' receipts: they would keep the accounts
+    from being made again, and an open application would refuse the next 申领."""
+    accounts = await Account.filter(username__in=[*usernames, UNIT_USERNAME]).values_list("id", flat=True)
+    applications = await PermitApplication.filter(Q(person__in=persons) | Q(account_id__in=accounts)).values_list(
+        "id", flat=True
+    )
+    await Receipt.filter(Q(application_id__in=applications) | Q(account_id__in=accounts)).delete()
+    await PermitApplication.filter(id__in=applications).delete()
+
+
+async def _unit_account(password_hash: str) -> None:
+    unit, _ = await Unit.get_or_create(uscc=UNIT_USCC, defaults={"name": EMPLOYER})
+    await Account.filter(username=UNIT_USERNAME).delete()
+    await Account.create(
+        kind=AccountKind.UNIT, unit=unit, username=UNIT_USERNAME, password_hash=password_hash,
+        phone="13800009999", name="示例经办人",
+    )  # fmt: skip
