@@ -9,6 +9,7 @@ from conversations.parsers import (
     district,
     flexible_date,
     non_empty,
+    photo_number,
     resident_id,
     uscc,
 )
@@ -346,3 +347,23 @@ def test_masked_id_keeps_the_first_four_and_last_four(id_number, expected):
 def test_masked_id_refuses_anything_but_18_characters(id_number):
     with pytest.raises(ValueError, match="18-character"):
         masked_id(id_number)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("4403A12B34", "4403A12B34"),  # 10, the fewest
+        ("4403-a12b 34c56d", "4403A12B34C56D"),  # dashes and spaces dropped, upper-cased
+        ("４４０３Ａ１２Ｂ３４", "4403A12B34"),  # full-width, from a Chinese keyboard
+        ("1" * 30, "1" * 30),  # 30, the most
+    ],
+)
+def test_photo_number_accepts(text, expected):
+    assert photo_number(text) == expected
+
+
+@pytest.mark.parametrize("text", ["4403A12B3", "1" * 31, "4403A12B34中", "4403_A12B34", ""])
+def test_photo_number_refuses_and_says_where_to_find_it(text):
+    with pytest.raises(Invalid) as refused:
+        photo_number(text)
+    assert "10到30位字母和数字" in refused.value.message and "数码照片回执" in refused.value.message

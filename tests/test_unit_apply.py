@@ -3,9 +3,11 @@ when added and again at 确认; one application and receipt each, and a summary 
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
+from bot.app import DISPATCHER
 from bot.services.receipts import Receipts
 from models import ApplicationKind, PermitApplication, Receipt, SocialInsuranceMonth
 from tests.applicants import (
@@ -215,3 +217,25 @@ async def test_a_personal_account_cannot_apply_for_others(resident):
     reply = await resident.send_text("代办")
     assert "需要单位账号" in reply and "请输入" not in reply
     assert "代办 —" not in await resident.send_text("菜单")
+
+
+async def test_the_saved_conversation_never_holds_an_id_number_in_clear(bot, resident):
+    await eligible(LI, "李四")
+    await start(resident)
+    await add(resident, "李四", LI)
+    store = bot.app[DISPATCHER].store
+    begin = await store.begin("peek", resident.openid)
+    await store.abort(begin.turn)
+    assert begin.turn.state["answers"]["unit_apply.people"] and LI not in json.dumps(begin.turn.state)
+
+
+async def test_the_person_sees_the_units_application_in_their_progress(residents):
+    unit, li = residents("o_unit"), residents("o_li")
+    await eligible(LI, "李四")
+    await start(unit)
+    await add(unit, "李四", LI)
+    await finish(unit)
+    await unit.send_text("确认")
+    await verified_account(li.openid, LI, name="李四")
+    number = (await PermitApplication.get()).number
+    assert f"{number}｜已受理" in await li.send_text("进度")
