@@ -1,4 +1,4 @@
-"""The app factory: callback, health, metrics, admin API. Resources live on the app, not in globals."""
+"""The app factory: callback, receipt pages, health, metrics, admin API. Resources live on the app, not in globals."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from bot.db import Database
 from bot.dispatch import Dispatcher
 from bot.jobs import serve_pushes
 from bot.metrics import Metrics
+from bot.receipt_pages import setup_receipt_pages
 from bot.services import Services
 from bot.state import StateStore, open_store
 from bot.wechat.api import WeChatAPI, WeChatAPIError
@@ -106,6 +107,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)
+    setup_receipt_pages(app, settings)  # stops start-up when no font can draw a receipt
     setup_admin(app, settings.admin)
     return app
 
