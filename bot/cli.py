@@ -279,6 +279,7 @@ def _import_records(settings: Settings, args: argparse.Namespace) -> int:
                 args.file,
                 lookup_hash=FieldCipher(settings.security.field_key).lookup_hash,
                 today=datetime.now(SHENZHEN).date(),
+                rules=settings.rules.as_rules(),
                 skip_bad=args.skip_bad,
                 progress=sys.stderr,
             )

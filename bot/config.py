@@ -231,6 +231,8 @@ class RulesConfig(Section):
     period_met_day_after: bool = _RULES.period_met_day_after
     endorsement_window_days: int = Field(_RULES.endorsement_window_days, ge=1)
     endorsement_convention: EndorsementConvention = _RULES.endorsement_convention
+    endorsement_min_months: int = Field(_RULES.endorsement_min_months, ge=1)
+    endorsement_lookback_months: int = Field(_RULES.endorsement_lookback_months, ge=1)
     cancellation_years: int = Field(_RULES.cancellation_years, ge=1)
 
     def as_rules(self) -> Rules:

@@ -11,7 +11,7 @@ from conversations.flow import Answers, Audience, Context, Finished, Flow
 from conversations.keys import MenuKey
 from conversations.requirements import NOT_REALNAME, realname_verified
 from models import Permit, PermitApplication, ResidenceRegistration
-from models.permit_cycle import PermitStatus, permit_status
+from models.permit_cycle import PermitStatus
 from models.rules import SHENZHEN, Rules
 
 SHOWN = 6  # a reply has room for about this many registrations (WeChat cuts text at 2048 bytes)
@@ -27,7 +27,7 @@ async def _show(ctx: Context, answers: Answers) -> Finished:
     rows = await ctx.services.residence.registrations(person)
     rules = ctx.services.rules
     parts = [_applications(applications)] if applications else []
-    parts += [_permit(p, permit_status(p.issued_on, p.last_endorsed_on, ctx.today, rules), rules) for p in permits]
+    parts += [_permit(p, await ctx.services.endorsements.status(p, ctx.today), rules) for p in permits]
     parts.append(_registrations(rows) if rows else "您还没有居住登记记录。回复「居住登记」申报居住登记。")
     if not permits and not applications:
         parts.append("回复「办证资格」查询能否申领居住证。")

@@ -3,6 +3,7 @@
 from models.acceptance_point import AcceptancePoint
 from models.account import Account, AccountKind, Binding, TrustedWeChatUser, Unit
 from models.application import ApplicationKind, ApplicationStatus, ApplicationStatusChange, PermitApplication
+from models.endorsement import Endorsement, EndorsementKind
 from models.push import Push, PushState
 from models.receipt import Receipt
 from models.records import (
@@ -24,6 +25,8 @@ __all__ = [
     "ApplicationStatus",
     "ApplicationStatusChange",
     "Binding",
+    "Endorsement",
+    "EndorsementKind",
     "Permit",
     "PermitApplication",
     "Push",

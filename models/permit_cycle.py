@@ -1,10 +1,16 @@
 """The endorsement cycle of a residence permit (RULES.md §4), as pure functions of dates.
 
-Anchor D is the issue date (or the date of a late endorsement, 补办, which restarts the cycle);
-period n ends on A_n = D + n years (29 Feb → 28 Feb). Under the default reading (Civil Code
+Anchor D is the issue date, or the date of the last late endorsement (补办), which restarts the
+cycle; period n ends on A_n = D + n years (29 Feb → 28 Feb). Under the default reading (Civil Code
 Arts. 201-202) the window is A_n-59 … A_n and use is suspended from A_n+1; under `day_before`
 the window is A_n-60 … A_n-1 and use is suspended from A_n. A permit suspended for
 `cancellation_years` calendar years is cancelled.
+
+Where a permit stands follows from its anchor and the deadline of the last period an endorsement
+closed (`endorsed_through`, None before the first): the current period is the first one of the
+anchor that ends after it. A regular endorsement closes a period of the anchor; a late one closes
+the period that lapsed, which ends before its own date and so before every period of the new
+anchor. So a regular endorsement after a 补办 moves on one period of the 补办's anchor.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
+from models.endorsement import EndorsementKind
 from models.rules import Rules
 
 ONE_DAY = timedelta(days=1)
@@ -28,6 +35,15 @@ class PermitStatus:
     window_closes: date
     suspended_from: date  # when use is (or will be) suspended if not endorsed
     cancelled_from: date  # when it is (or will be) cancelled if not endorsed meanwhile
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """An endorsement as the cycle reads it: regular or late, the period it closes, and the anchor after it."""
+
+    kind: EndorsementKind
+    deadline: date
+    anchor: date
 
 
 def add_years(day: date, years: int) -> date:
@@ -46,26 +62,16 @@ def window(anchor: date, n: int, rules: Rules) -> tuple[date, date]:
     return deadline - timedelta(days=days), deadline - ONE_DAY
 
 
-def current_period(issued_on: date, last_endorsed_on: date | None, rules: Rules) -> tuple[date, int]:
-    """(anchor, n) of the period that runs after the last endorsement.
-
-    An endorsement inside a window of the issue anchor keeps the anchor and moves on one period;
-    one outside every window was a late endorsement (补办) and is the new anchor.
-    """
-    if last_endorsed_on is None:
-        return issued_on, 1
-    k = 1
-    while True:
-        opens, closes = window(issued_on, k, rules)
-        if last_endorsed_on < opens:
-            return last_endorsed_on, 1
-        if last_endorsed_on <= closes:
-            return issued_on, k + 1
-        k += 1
+def current_period(anchor: date, endorsed_through: date | None) -> int:
+    """n of the period running after the last one closed: the first of the anchor ending after it."""
+    n = 1
+    while endorsed_through is not None and add_years(anchor, n) <= endorsed_through:
+        n += 1
+    return n
 
 
-def permit_status(issued_on: date, last_endorsed_on: date | None, as_of: date, rules: Rules) -> PermitStatus:
-    anchor, n = current_period(issued_on, last_endorsed_on, rules)
+def permit_status(anchor: date, endorsed_through: date | None, as_of: date, rules: Rules) -> PermitStatus:
+    n = current_period(anchor, endorsed_through)
     opens, closes = window(anchor, n, rules)
     suspended_from = closes + ONE_DAY
     cancelled_from = add_years(suspended_from, rules.cancellation_years)
@@ -78,3 +84,36 @@ def permit_status(issued_on: date, last_endorsed_on: date | None, as_of: date, r
     else:
         state = "cancelled"
     return PermitStatus(state, anchor, add_years(anchor, n), opens, closes, suspended_from, cancelled_from)
+
+
+def endorsing(status: PermitStatus, on: date) -> Reading | None:
+    """What endorsing on `on` (the status's date) is: regular in the window, late (补办) while
+    suspended; None before the window and once cancelled, when there is nothing to endorse."""
+    if status.state == "window":
+        return Reading(EndorsementKind.REGULAR, status.deadline, status.anchor)
+    if status.state == "suspended":
+        return Reading(EndorsementKind.LATE, status.deadline, on)
+    return None
+
+
+def read_import(anchor: date, endorsed_through: date | None, on: date, rules: Rules) -> Reading | None:
+    """An endorsement date another department reports, read as RULES.md says ("From an import"):
+    inside a window of the anchor, a regular endorsement of that period; outside every window, a
+    late one that re-anchors, closing the period that lapsed: the latest of the anchor that ended
+    before it and is not closed yet, or else the current one. None when it falls in a window
+    already closed (that endorsement is on record already), or on or before the anchor.
+    """
+    if on <= anchor:
+        return None
+    n = current_period(anchor, endorsed_through)
+    k = 1
+    while True:
+        opens, closes = window(anchor, k, rules)
+        if on < opens:
+            lapsed = max(n, k - 1)
+            return Reading(EndorsementKind.LATE, add_years(anchor, lapsed), on)
+        if on <= closes:
+            if k < n:
+                return None
+            return Reading(EndorsementKind.REGULAR, add_years(anchor, k), anchor)
+        k += 1

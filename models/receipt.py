@@ -1,5 +1,5 @@
-"""Acceptance receipts (受理回执): what a resident is given when an application (or, later, an
-endorsement) is accepted, opened through a signed link as a phone page and a PDF.
+"""Acceptance receipts (受理回执): what a resident is given when an application is accepted or an
+endorsement made, opened through a signed link as a phone page and a PDF.
 
 A receipt keeps the facts it states as they were on the day (`facts`), so the page and the PDF
 say the same thing however the records change later; the application's status, which does
@@ -16,6 +16,7 @@ from tortoise.models import Model
 if TYPE_CHECKING:
     from models.account import Account
     from models.application import PermitApplication
+    from models.endorsement import Endorsement
 
 
 class Receipt(Model):
@@ -28,9 +29,14 @@ class Receipt(Model):
     application: fields.ForeignKeyNullableRelation[PermitApplication] = fields.ForeignKeyField(
         "models.PermitApplication", related_name="receipts", null=True, on_delete=fields.RESTRICT
     )
-    # name, id_number_masked, point {name, address, hours, phone}, accepted_on, due_on, bring [...]
+    endorsement: fields.ForeignKeyNullableRelation[Endorsement] = fields.ForeignKeyField(
+        "models.Endorsement", related_name="receipts", null=True, on_delete=fields.RESTRICT
+    )
     account_id: int
     application_id: int | None
+    endorsement_id: int | None
+    # An application's: name, id_number_masked, point {name, address, hours, phone}, accepted_on, due_on, bring [...]
+    # An endorsement's: name, id_number_masked, permit_no, business, endorsed_on, window_opens, window_closes
     facts: fields.JSONField[dict[str, Any]] = fields.JSONField()
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -58,13 +58,22 @@ class SocialInsuranceMonth(Model):
 
 
 class Permit(Model):
-    """A 居住证."""
+    """A 居住证, and where its endorsement cycle stands (RULES.md §4; models/permit_cycle.py).
+
+    What happened to it is in its endorsements (models/endorsement.py). Two facts of that history
+    are kept here too, written in the same transaction as the endorsement that changes them:
+    `anchor_on`, from which its periods are counted (the issue date, or the date of the last late
+    endorsement, 补办), and `last_endorsed_on`, the date of its latest endorsement: the permits
+    import moves it forward in one statement per batch and then records the endorsement it
+    reads into it (bot/imports/permits.py).
+    """
 
     id = fields.IntField(primary_key=True)
     permit_no = fields.CharField(max_length=32, unique=True)
     person = fields.CharField(max_length=64, db_index=True)
     name = fields.CharField(max_length=50)
     issued_on = fields.DateField()
+    anchor_on = fields.DateField()
     last_endorsed_on = fields.DateField(null=True)
     source = fields.CharEnumField(Source, max_length=10, default=Source.IMPORT)
 

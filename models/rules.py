@@ -1,7 +1,8 @@
 """The Regulation's thresholds and the day-counting readings RULES.md marks unconfirmed, as one value.
 
-The pure rules (models/eligibility.py, models/permit_cycle.py) take a `Rules`; the app builds it
-from config.yaml's `rules:` section (bot/config.py `RulesConfig.as_rules`), tests construct it.
+The pure rules (models/eligibility.py, models/permit_cycle.py, models/endorsement_conditions.py) take
+a `Rules`; the app builds it from config.yaml's `rules:` section (bot/config.py `RulesConfig.as_rules`),
+tests construct it.
 """
 
 from __future__ import annotations
@@ -35,5 +36,9 @@ class Rules:
     # [U] civil_code: window A_n-59 … A_n, suspended from A_n+1 (Civil Code Arts. 201-202);
     # day_before: window A_n-60 … A_n-1, suspended from A_n (other cities' practice).
     endorsement_convention: EndorsementConvention = "civil_code"
+    # Art. 24: in the `endorsement_lookback_months` before the endorsement date, at least this many
+    # months of residence registration and as many of social insurance, each cumulative.
+    endorsement_min_months: int = 8
+    endorsement_lookback_months: int = 12
     # Suspended this many calendar years in a row → cancelled.
     cancellation_years: int = 2

@@ -67,7 +67,10 @@ async def imported_records() -> None:
         number="IMVICTIM0001", person=person(VICTIM_ID), name="张三", address="南山区科苑路15号1栋1201",
         move_in_on=date(2024, 3, 1), declared_on=date(2024, 3, 1), source=Source.IMPORT,
     )  # fmt: skip
-    await Permit.create(permit_no="440300000009", person=person(VICTIM_ID), name="张三", issued_on=date(2024, 6, 1))
+    issued = date(2024, 6, 1)
+    await Permit.create(
+        permit_no="440300000009", person=person(VICTIM_ID), name="张三", issued_on=issued, anchor_on=issued
+    )
 
 
 # -- records only for a verified account --------------------------------------------------------

@@ -16,6 +16,7 @@ from bot.imports import KINDS, FileRefused, Report, engine, import_file, residen
 from bot.services.security import FieldCipher
 from models import Permit, ResidenceRegistration, SocialInsuranceMonth, Source, StudentRecord, TalentRecord
 from models.records import month_index
+from models.rules import Rules
 from tests.processes import bot_env, run_cli
 
 TODAY = date(2025, 6, 30)
@@ -45,7 +46,13 @@ def write(tmp_path: Path, lines: list[str], *, name: str = "records.csv", encodi
 
 async def run(kind: str, path: Path, *, skip_bad: bool = False, progress: io.StringIO | None = None) -> Report:
     return await import_file(
-        KINDS[kind], path, lookup_hash=CIPHER.lookup_hash, today=TODAY, skip_bad=skip_bad, progress=progress
+        KINDS[kind],
+        path,
+        lookup_hash=CIPHER.lookup_hash,
+        today=TODAY,
+        rules=Rules(),
+        skip_bad=skip_bad,
+        progress=progress,
     )
 
 

@@ -131,7 +131,7 @@ async def test_progress_lists_registrations_with_numbers_and_dates(resident):
 async def test_progress_shows_a_permit_in_its_endorsement_window(resident):
     await verified_account(resident.openid, ID)
     issued = add_months(today(), -12) + timedelta(days=10)
-    await Permit.create(permit_no="440300000001", person=person(ID), name="张三", issued_on=issued)
+    await Permit.create(permit_no="440300000001", person=person(ID), name="张三", issued_on=issued, anchor_on=issued)
     reply = await resident.send_text("进度")
     assert "居住证 440300000001" in reply and "正在签注期内" in reply
     assert f"请在{add_months(issued, 12).isoformat()}前办理签注" in reply

@@ -23,6 +23,7 @@ from bot.services.security import FieldCipher, hash_password
 from models import (
     Account,
     AccountKind,
+    Endorsement,
     Permit,
     PermitApplication,
     Receipt,
@@ -98,11 +99,10 @@ async def _not_yet(person: str, name: str, today: date) -> None:
     await _registered(person, name, add_months(today, -5), 5)
 
 
-async def _permit(person: str, name: str, issued_on: date, last_endorsed_on: date | None = None) -> None:
+async def _permit(person: str, name: str, issued_on: date) -> None:
     await Permit.create(
-        permit_no=f"DEMO{person[:10].upper()}", person=person, name=name, issued_on=issued_on,
-        last_endorsed_on=last_endorsed_on,
-    )  # fmt: skip
+        permit_no=f"DEMO{person[:10].upper()}", person=person, name=name, issued_on=issued_on, anchor_on=issued_on
+    )
 
 
 async def _in_window(person: str, name: str, today: date) -> None:
@@ -166,6 +166,8 @@ async def _forget_applications(persons: list[str], usernames: list[str]) -> None
     )
     await Receipt.filter(Q(application_id__in=applications) | Q(account_id__in=accounts)).delete()
     await PermitApplication.filter(id__in=applications).delete()
+    # Their endorsements too: they keep the permits and the accounts from being made again.
+    await Endorsement.filter(Q(permit__person__in=persons) | Q(account_id__in=accounts)).delete()
 
 
 async def _unit_account(password_hash: str) -> None:

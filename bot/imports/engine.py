@@ -26,7 +26,7 @@ import csv
 import hashlib
 import io
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -36,6 +36,8 @@ from typing import Any, TextIO
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
+
+from models.rules import Rules
 
 # Rows per statement (PostgreSQL) or executemany (SQLite); a file's batches are one transaction.
 BATCH_ROWS = 20_000
@@ -65,6 +67,9 @@ class Kind:
     table: Table
     record: Callable[[Any, str], tuple[object, ...]]  # (row, person) → values in `table.columns` order
     optional: tuple[str, ...] = ()  # may be missing from the header; their cells are then ""
+    # Run in the import's transaction once every row is written: records derived from them (a
+    # permit's endorsements from its last_endorsed_on).
+    then: Callable[[BaseDBAsyncClient, Rules], Awaitable[None]] | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -126,13 +131,14 @@ async def import_file(
     *,
     lookup_hash: Callable[[str], str],
     today: date,
+    rules: Rules,
     skip_bad: bool = False,
     progress: TextIO | None = None,
 ) -> Report:
     """Import the CSV file at `path`; `report.written` is False when bad rows refused it.
 
     `lookup_hash` makes `person` of an ID number (bot.services.security.FieldCipher.lookup_hash); `today`
-    is Shenzhen's date, after which no event in the file may lie.
+    is Shenzhen's date, after which no event in the file may lie; `rules` read what the rows say.
     """
     started = time.monotonic()
     report = Report(kind.name)
@@ -174,6 +180,8 @@ async def import_file(
             await sink.wait()
         if written.digest() != checked.digest():
             raise FileRefused(CHANGED)
+        if kind.then is not None:
+            await kind.then(conn, rules)
     sink.meter.done(sink.done)
     report.written = True
     report.seconds = time.monotonic() - started

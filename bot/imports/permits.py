@@ -1,6 +1,11 @@
 """Residence permits (居住证) issued by the public security bureau, by permit number.
 
-A later file may bring a newer endorsement date (签注); an empty one never erases a known date.
+A later file may bring a newer endorsement date (签注); an empty or older one never undoes a known
+date (the permit's `last_endorsed_on` only moves forward). Once the rows are written, every permit
+whose `last_endorsed_on` is newer than its endorsements gets the endorsement it reads as
+(models/permit_cycle.py `read_import`: in a window of its anchor, a regular endorsement of that
+period; outside every window, a late one that re-anchors). So importing a file again adds nothing,
+and a file's endorsement already recorded by the bot adds nothing either.
 """
 
 from __future__ import annotations
@@ -8,9 +13,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bot.imports import fields
 from bot.imports.engine import Kind, Table
+from models import Endorsement, EndorsementKind, Permit, Source
+from models.permit_cycle import read_import
+from models.rules import Rules
+
+SETTLE_BATCH = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +51,51 @@ def validate(cells: Sequence[str], today: date) -> Row | list[str]:
 
 
 def record(row: Row, person: str) -> tuple[object, ...]:
-    return row.permit_no, person, row.name, row.issued_on, row.last_endorsed_on
+    # A new permit's cycle is anchored on its issue date; anchor_on is not among the updates.
+    return row.permit_no, person, row.name, row.issued_on, row.issued_on, row.last_endorsed_on
+
+
+async def settle_endorsements(conn: BaseDBAsyncClient, rules: Rules) -> None:
+    """Record the endorsement each permit's newer `last_endorsed_on` reads as, in batches by id."""
+    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
+    # A permit is settled once an endorsement on or after its last_endorsed_on is on record; the
+    # unique (permit_id, deadline) index finds its endorsements.
+    sql = f"""
+        SELECT p.id, p.anchor_on, p.last_endorsed_on,
+               (SELECT max(e.deadline) FROM endorsement e WHERE e.permit_id = p.id) AS through
+        FROM permit p
+        WHERE p.id > {mark} AND p.last_endorsed_on IS NOT NULL
+          AND NOT EXISTS (
+              SELECT 1 FROM endorsement e WHERE e.permit_id = p.id AND e.endorsed_on >= p.last_endorsed_on
+          )
+        ORDER BY p.id LIMIT {SETTLE_BATCH}"""
+    after = 0
+    while rows := await conn.execute_query_dict(sql, [after]):
+        added: list[Endorsement] = []
+        for row in rows:
+            on = _day(row["last_endorsed_on"])
+            through = _day(row["through"]) if row["through"] is not None else None
+            reading = read_import(_day(row["anchor_on"]), through, on, rules)
+            if reading is None:
+                continue
+            added.append(
+                Endorsement(
+                    permit_id=row["id"],
+                    deadline=reading.deadline,
+                    endorsed_on=on,
+                    kind=reading.kind,
+                    source=Source.IMPORT,
+                )
+            )
+            if reading.kind is EndorsementKind.LATE:
+                await Permit.filter(id=row["id"]).using_db(conn).update(anchor_on=reading.anchor)
+        await Endorsement.bulk_create(added, using_db=conn)
+        after = rows[-1]["id"]
+
+
+def _day(value: Any) -> date:
+    """A DATE column as the driver returns it: a date from asyncpg, ISO text from SQLite."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 KIND = Kind(
@@ -53,6 +110,7 @@ KIND = Kind(
             ("person", "text"),
             ("name", "text"),
             ("issued_on", "date"),
+            ("anchor_on", "date"),
             ("last_endorsed_on", "date"),
         ),
         key=("permit_no",),
@@ -61,4 +119,5 @@ KIND = Kind(
         fixed={"source": "'import'"},
     ),
     record=record,
+    then=settle_endorsements,
 )

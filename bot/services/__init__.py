@@ -20,6 +20,7 @@ from bot.services.acceptance_points import AcceptancePoints
 from bot.services.accounts import Accounts
 from bot.services.application_status import ApplicationLifecycle
 from bot.services.applications import Applications
+from bot.services.endorsements import Endorsements
 from bot.services.followers import Followers
 from bot.services.logins import Logins
 from bot.services.push_sender import PushSender
@@ -52,6 +53,7 @@ class Services:
     applications: Applications  # 申领 and 代办: who may apply, the application and its receipt
     application_status: ApplicationLifecycle  # operators move applications along; each change pushed
     push_sender: PushSender  # sends the outbox's due rows, once
+    endorsements: Endorsements  # 签注: where a permit stands, Art. 24, the endorsement and its receipt, once
     wechat: WeChatAPI | None  # None without wechat.app_secret: nothing is sent to WeChat users
 
     @classmethod
@@ -90,5 +92,6 @@ class Services:
             push_sender=PushSender(
                 settings.pushes, settings.wechat.templates, wechat, store, metrics, queue_url=settings.redis.url
             ),
+            endorsements=Endorsements(rules, receipts, residence),
             wechat=wechat,
         )

@@ -1,0 +1,135 @@
+"""Endorsements (签注) of a person's residence permits: where each permit stands, the Art. 24
+conditions on the records, and the endorsement with its receipt, at once (Art. 25), once.
+
+One endorsement per permit and period: the `endorsement` table's unique (permit, deadline) refuses
+a second however close two submits come (two 确认 on two processes, a resident's own and a unit's).
+`endorse` reads the permit again inside its transaction, so what it records is what the cycle says
+on the day, and takes the unique violation for the race it is, inside a savepoint (on PostgreSQL a
+failed insert would otherwise abort the whole submit).
+
+Permits are a person's (models/records.py): callers pass the person an account was verified as,
+never a number someone typed, so nobody reaches another person's permit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from bot.services.errors import Told
+from bot.services.receipts import Receipts
+from bot.services.residence import Residence
+from models import Account, Endorsement, Permit, Receipt, Source, Unit
+from models.endorsement_conditions import EndorsementCheck, check_endorsement
+from models.permit_cycle import PermitStatus, endorsing, permit_status
+from models.rules import SHENZHEN, Rules
+
+
+@dataclass(frozen=True, slots=True)
+class Endorsed:
+    endorsement: Endorsement
+    receipt: Receipt
+    after: PermitStatus  # the permit's new validity: its next window and deadline
+
+
+class Endorsements:
+    def __init__(self, rules: Rules, receipts: Receipts, residence: Residence) -> None:
+        self._rules = rules
+        self._receipts = receipts
+        self._residence = residence
+
+    async def permits_of(self, person: str) -> list[Permit]:
+        """The person's permits, the newest first."""
+        return await Permit.filter(person=person).order_by("-issued_on", "-id")
+
+    async def permit_of(self, person: str, permit_id: int) -> Permit | None:
+        """The permit with this id if it is the person's; None for anyone else's."""
+        return await Permit.get_or_none(id=permit_id, person=person)
+
+    async def status(self, permit: Permit, today: date) -> PermitStatus:
+        """Where the permit stands today, from its anchor and the last period endorsed."""
+        last = await Endorsement.filter(permit_id=permit.id).order_by("-deadline").first()
+        return permit_status(permit.anchor_on, last.deadline if last else None, today, self._rules)
+
+    async def check(self, person: str, today: date) -> EndorsementCheck:
+        """Art. 24 on the person's records as they are today."""
+        return check_endorsement(await self._residence.person_records(person), self._rules, today)
+
+    async def endorse(
+        self, permit: Permit, account: Account, *, name: str, id_number_masked: str, now: datetime,
+        unit: Unit | None = None,
+    ) -> Endorsed:  # fmt: skip
+        """Endorse the permit today, regular in the window, late (补办) while suspended, and issue
+        its receipt, in one transaction (the submit's, when there is one). Told when there is
+        nothing to endorse today, the conditions are not met, or the period is endorsed already."""
+        today = now.astimezone(SHENZHEN).date()
+        async with in_transaction():
+            status = await self.status(permit, today)
+            reading = endorsing(status, today)
+            if reading is None:
+                raise Told(not_endorsable(status))
+            check = await self.check(permit.person, today)
+            if not check.met:
+                raise Told("签注条件不符合：" + unmet(check))
+            try:
+                async with in_transaction():  # a savepoint: the unique violation leaves the rest usable
+                    endorsement = await Endorsement.create(
+                        permit=permit,
+                        deadline=reading.deadline,
+                        endorsed_on=today,
+                        kind=reading.kind,
+                        unit=unit,
+                        account=account,
+                        source=Source.BOT,
+                    )
+            except IntegrityError:
+                period = reading.deadline.isoformat()
+                raise Told(f"居住证{permit.permit_no}本期（截止{period}）已经签注过了。") from None
+            # The anchor moves only with a 补办; the latest endorsement's date is the permit's too.
+            await Permit.filter(id=permit.id).update(anchor_on=reading.anchor, last_endorsed_on=today)
+            after = permit_status(reading.anchor, reading.deadline, today, self._rules)
+            receipt = await Receipt.create(
+                number=endorsement_number(endorsement),
+                business=reading.kind.business,
+                account=account,
+                endorsement=endorsement,
+                facts=endorsement_facts(permit, endorsement, after, name=name, id_number_masked=id_number_masked),
+            )
+        return Endorsed(endorsement, receipt, after)
+
+
+def endorsement_number(endorsement: Endorsement) -> str:
+    """The receipt's number: QZ, the date, the row id (unique by construction)."""
+    return f"QZ{endorsement.endorsed_on:%Y%m%d}{endorsement.id:06d}"
+
+
+def endorsement_facts(
+    permit: Permit, endorsement: Endorsement, after: PermitStatus, *, name: str, id_number_masked: str
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "id_number_masked": id_number_masked,
+        "permit_no": permit.permit_no,
+        "business": endorsement.kind.business,
+        "endorsed_on": endorsement.endorsed_on.isoformat(),
+        "window_opens": after.window_opens.isoformat(),
+        "window_closes": after.window_closes.isoformat(),
+    }
+
+
+def not_endorsable(status: PermitStatus) -> str:
+    """Why there is nothing to endorse today (before the window, or cancelled)."""
+    if status.state == "cancelled":
+        return f"这张居住证已于{status.cancelled_from.isoformat()}注销，不能签注。请回复「申领」重新申领居住证。"
+    return (
+        f"还没到签注期：本期签注期为{status.window_opens.isoformat()}至{status.window_closes.isoformat()}，"
+        "请到时再回复「签注」。"
+    )
+
+
+def unmet(check: EndorsementCheck) -> str:
+    return "；".join(f"{m.name}{m.measured}，需{m.needed}，{m.missing}" for m in check.measures if not m.met)
