@@ -50,6 +50,8 @@ def create_app(
     """Build the app. Tests may pass their own flows or store, and a database they opened
     already; without one the app opens (and closes) the configured database itself."""
     app = web.Application(client_max_size=settings.server.max_body_bytes)
+    # First: a bot that cannot draw receipts (no usable font) stops before it opens anything.
+    setup_receipt_pages(app, settings)
     metrics = Metrics()
     store = store or open_store(settings)
     manage_db = database is None
@@ -107,7 +109,6 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)
-    setup_receipt_pages(app, settings)  # stops start-up when no font can draw a receipt
     setup_admin(app, settings.admin)
     return app
 

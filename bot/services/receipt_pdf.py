@@ -224,7 +224,7 @@ class ReceiptPdf:
         """The receipt as an A4 PDF: the facts, where and how to collect the card, a QR code of the page."""
         buffer = io.BytesIO()
         # invariant: no creation time or random id inside, so the same receipt gives the same bytes.
-        pdf = Canvas(buffer, pagesize=A4, pageCompression=1, invariant=1)
+        pdf = Canvas(buffer, pagesize=A4, pageCompression=1, invariant=1, initialFontName=self._font)
         pdf.setTitle(f"受理回执 {facts.number}")
         pdf.setAuthor("居住证助手")
         page = _Page(pdf, self._font)
