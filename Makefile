@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DEV_WECHAT_PORT := 8081
 DEV_WECHAT_SECRET := devsecret0not0for0production0000
 
-.PHONY: install run chat test lint bench clean
+.PHONY: install run chat test lint bench bench-receipts clean
 
 install: $(STAMP)
 
@@ -42,6 +42,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	bench/run.sh
+
+# Receipt PDFs drawn warm: p99 under 100 ms a receipt, files under 200 KB (bench/README.md).
+bench-receipts: $(STAMP)
+	$(BIN)/python bench/receipts.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .grimp_cache
