@@ -232,6 +232,14 @@ async def test_the_pdf_is_drawn_once_and_then_served_from_disk(bot, settings):
     assert kept.stat().st_mtime_ns == drawn_at
 
 
+async def test_a_kept_pdf_is_for_the_bot_alone_to_read(bot, settings):
+    _, receipt, page = await resident_with_receipt(bot)
+    await bot.get(page + ".pdf")
+    storage = settings.receipts.storage_dir
+    assert storage.stat().st_mode & 0o777 == 0o700
+    assert (storage / f"{receipt.id}.pdf").stat().st_mode & 0o777 == 0o600
+
+
 async def test_first_requests_at_once_all_get_the_whole_pdf(bot, settings):
     _, receipt, page = await resident_with_receipt(bot)
     responses = await asyncio.gather(*(bot.get(page + ".pdf") for _ in range(6)))

@@ -210,7 +210,8 @@ class ReceiptPdf:
             if self._kept(path, now):
                 return
             data = self.render(facts, page_url)
-            self._dir.mkdir(parents=True, exist_ok=True)
+            # A receipt names a person: the directory is the bot's alone, and mkstemp makes the file 0600.
+            self._dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(dir=self._dir, prefix=f".{path.stem}-", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as file:
