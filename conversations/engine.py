@@ -38,6 +38,7 @@ from conversations.flow import (
     Choice,
     Click,
     Context,
+    Ended,
     Filled,
     Finished,
     Flow,
@@ -262,6 +263,8 @@ class Engine:
                 value = await step.check(value, ctx, filled)
         except Again as again:
             return await self._ask(flow, state, step, ctx, notice=again.message + "\n\n", push=False, act=True)
+        except Ended as ended:
+            return Outcome(ended.message, None)
         except Told as exc:
             return Outcome(f"{exc.message}\n{step.again}", self._touch(state, ctx))
         note = ""

@@ -136,6 +136,11 @@ class Again(Told):
     """Ask this step again, doing what asking it does (「重发」 sends a new code); the message says why."""
 
 
+class Ended(Told):
+    """End the form here, nothing submitted: an answer that makes the rest moot (a changed address
+    sends the resident to 居住登记 before a 签注); the message says what to do instead."""
+
+
 Check = Callable[[Any, Context, Filled], Awaitable[Any]]  # the value (or Checked) to keep; raises Told
 OnAsk = Callable[[Context, Filled], Awaitable[None]]
 ChoicesFrom = Callable[[Context, Filled], Awaitable[Sequence[Choice]]]

@@ -3,6 +3,7 @@
 from conversations import (
     acceptance_points,
     eligibility,
+    endorse,
     login,
     logout,
     permit_apply,
@@ -22,6 +23,7 @@ FLOWS: tuple[Flow, ...] = (
     residence.FLOW,
     eligibility.FLOW,
     permit_apply.FLOW,
+    endorse.FLOW,
     unit_apply.FLOW,
     receipts.FLOW,
     progress.FLOW,

@@ -1,0 +1,68 @@
+"""One endorsement per permit and period, whatever WeChat and the processes do with the 确认:
+delivered twice, on two processes, or two submits of their own racing for the same period."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.app import DISPATCHER
+from bot.services.endorsements import Endorsements
+from bot.services.errors import Told
+from bot.services.receipts import Receipts
+from bot.services.residence import Residence
+from bot.state.memory import MemoryStore
+from models import Account, Endorsement, Receipt
+from models.rules import Rules
+from tests.harness import Residents, make_settings
+from tests.test_endorse_flow import endorsable_resident, up_to_review
+
+
+@pytest.fixture
+def settings(tmp_path, db_url):
+    """On SQLite and on PostgreSQL, where two processes' transactions really run side by side."""
+    return make_settings(tmp_path, database={"url": db_url})
+
+
+async def test_two_confirms_at_once_endorse_once_and_both_get_the_receipt(resident):
+    await endorsable_resident(resident)
+    await up_to_review(resident)
+    first, second = await asyncio.gather(resident.send_text("确认"), resident.send_text("确认"))
+    [receipt] = await Receipt.all()
+    assert receipt.number in first and receipt.number in second
+    assert await Endorsement.all().count() == 1
+
+
+async def test_two_processes_confirming_the_same_review_endorse_once(bot, start_bot, settings, resident):
+    await endorsable_resident(resident)
+    await up_to_review(resident)
+    # A second process that loaded the same conversation: its own state store, the same database.
+    here = bot.app[DISPATCHER].store
+    begin = await here.begin("peek", resident.openid)
+    await here.abort(begin.turn)
+    there = MemoryStore(dedup_ttl_s=3600, lock_timeout_s=5)
+    claim = await there.begin("seed", resident.openid)
+    await there.commit(claim.turn, begin.turn.state, 3600, "")
+    other = Residents(await start_bot(settings, store=there), settings)(resident.openid)
+    first, second = await asyncio.gather(resident.send_text("确认"), other.send_text("确认"))
+    [receipt] = await Receipt.all()
+    assert receipt.number in first and receipt.number in second
+    assert await Endorsement.all().count() == 1
+
+
+async def test_two_submits_of_their_own_for_the_same_period_endorse_once(settings, resident, bot):
+    # Two submission ids (the resident's 签注 and a unit's 单位签注, say): the unique key decides.
+    held = await endorsable_resident(resident)
+    account = await Account.get()
+    rules = Rules()
+    endorsements = Endorsements(rules, Receipts(settings.receipts, settings.server.public_base_url), Residence(rules))
+    now = datetime.now(UTC)
+    outcomes = await asyncio.gather(
+        *(endorsements.endorse(held, account, name="张三", id_number_masked="", now=now) for _ in range(2)),
+        return_exceptions=True,
+    )
+    refused = [o for o in outcomes if isinstance(o, Told)]
+    assert len(refused) == 1 and ("已经签注过了" in refused[0].message or "还没到签注期" in refused[0].message)
+    assert await Endorsement.all().count() == 1 and await Receipt.all().count() == 1
