@@ -189,12 +189,9 @@ class ReceiptPdf:
         """At start-up: ConfigError, one line, when no usable font is found."""
         return cls(receipt_font(config), config.storage_dir, timedelta(days=config.link_ttl_days))
 
-    def path_of(self, receipt_id: int) -> Path:
-        return self._dir / f"{receipt_id}.pdf"
-
     async def file_for(self, receipt_id: int, facts: ReceiptFacts, page_url: str, now: datetime) -> Path:
         """The receipt's PDF on disk, drawn first (in a thread) when missing or its link is old."""
-        path = self.path_of(receipt_id)
+        path = self._dir / f"{receipt_id}.pdf"
         if not self._kept(path, now):
             await asyncio.to_thread(self._draw_once, path, facts, page_url, now)
         return path
