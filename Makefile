@@ -7,8 +7,13 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # which accepts only this AppSecret: bot/dev/wechat_standin.py DEV_APP_SECRET, published because it opens nothing else.
 DEV_WECHAT_PORT := 8081
 DEV_WECHAT_SECRET := devsecret0not0for0production0000
+# What `make run` and `make bot` point the bot at: the stand-in, and a template id for status pushes
+# (the stand-in takes any id; a real account's come from its console).
+DEV_ENV := RB_WECHAT__API_BASE_URL=http://127.0.0.1:$(DEV_WECHAT_PORT) RB_WECHAT__APP_SECRET=$(DEV_WECHAT_SECRET) \
+	RB_WECHAT__TEMPLATES__APPLICATION_STATUS=dev_application_status \
+	RB_WECHAT__TEMPLATES__ENDORSEMENT_REMINDER=dev_endorsement_reminder
 
-.PHONY: install run chat test lint bench bench-receipts clean
+.PHONY: install run chat bot test lint bench bench-receipts clean
 
 install: $(STAMP)
 
@@ -24,12 +29,16 @@ run: $(STAMP)
 	$(BIN)/residence-bot demo-data
 	$(BIN)/residence-bot dev-wechat --port $(DEV_WECHAT_PORT) & stand_in=$$!; \
 	trap 'kill $$stand_in 2>/dev/null' EXIT INT TERM; \
-	RB_WECHAT__API_BASE_URL=http://127.0.0.1:$(DEV_WECHAT_PORT) RB_WECHAT__APP_SECRET=$(DEV_WECHAT_SECRET) \
-		$(BIN)/residence-bot serve
+	$(DEV_ENV) $(BIN)/residence-bot serve
 
 # `make chat ARGS="--openid o_second_phone"` passes options on, e.g. to chat as a second resident.
 chat: $(STAMP)
 	$(BIN)/residence-bot chat $(ARGS)
+
+# Any residence-bot command beside `make run`, with its settings: the operator's terminal of the demo,
+# e.g. `make bot ARGS="application set-status JZ2026120300000017 verifying"`.
+bot: $(STAMP)
+	$(DEV_ENV) $(BIN)/residence-bot $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/pytest -q

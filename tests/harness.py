@@ -42,6 +42,7 @@ def make_settings(tmp_path: Path, **sections: dict[str, Any]) -> Settings:
         "data": {"acceptance_points": str(EXAMPLE_POINTS)},
         "security": {"field_key": FIELD_KEY},
         "realname": {"photo_dir": str(tmp_path / "photos")},
+        "receipts": {"storage_dir": str(tmp_path / "receipts")},
     }
     for name, overrides in sections.items():
         values[name] = {**values.get(name, {}), **overrides}
