@@ -15,15 +15,13 @@ import itertools
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import hiredis
-from redis.asyncio import Connection, ConnectionPool, Redis
-from redis.asyncio.connection import parse_url
+from redis.asyncio import Connection, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
-from redis.typing import EncodableT
+from redis.exceptions import NoScriptError, ResponseError
 
 from bot.state.base import Begin, LockTimeout, Seen, State, StateStore, Turn, dump_state, load_state
 
@@ -79,18 +77,6 @@ Script = Callable[[list[str], list[str | int]], Awaitable[Any]]
 _Queued = tuple[tuple[str | int, ...], "asyncio.Future[Any]"]
 
 
-class _PackedInC(Connection):
-    """redis-py's asyncio connection, with pipelines packed by hiredis's C `pack_command`.
-
-    redis-py's synchronous connection packs with hiredis when it is installed; the asyncio one
-    packs in Python, argument by argument, which cost more than the rest of a pipeline of turn
-    scripts together (bench/README.md). Only this public method differs.
-    """
-
-    def pack_commands(self, commands: Iterable[Iterable[EncodableT]]) -> list[bytes]:
-        return [b"".join([hiredis.pack_command(_split_name(tuple(args))) for args in commands])]
-
-
 def _split_name(args: tuple[Any, ...]) -> tuple[Any, ...]:
     # As redis-py does: a command name may carry its subcommand ("SCRIPT LOAD").
     name = args[0]
@@ -102,29 +88,30 @@ def _split_name(args: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def connect(url: str) -> Redis:
-    """A redis-py client for the URL (TCP, TLS or a Unix socket) whose pipelines pack in C."""
-    options: dict[str, Any] = {"decode_responses": True, **parse_url(url)}  # as from_url: the URL's win
-    base = options.get("connection_class", Connection)
-    options["connection_class"] = type(f"PackedInC{base.__name__}", (_PackedInC, base), {})
-    return Redis.from_pool(ConnectionPool(**options))
+    """A redis-py client for the URL (TCP, TLS or a Unix socket)."""
+    return Redis.from_url(url, decode_responses=True)
 
 
 class _Batches:
-    """The store's commands go to Redis in pipelines: everything asked while one pipeline is
-    out goes in the next, in order.
+    """The store's commands go to Redis in batches: everything asked while one batch is out goes
+    in the next, in order, on one connection the store keeps for them.
 
     Sent one by one, each command checks a connection out of redis-py's pool, and the pool first
     probes it with a read that waits a loop iteration under the pool's lock: with two scripts per
-    delivery that was more than half the process's time under load (bench/README.md). In a
-    pipeline that is paid once for all the deliveries of the moment. One pipeline at a time keeps
-    the commands in the order they were asked (an abort never overtakes the claim it undoes).
-    redis-py's public client throughout: `pipeline(transaction=False)`, one write, the URL's
-    socket_timeout per reply; a broken connection fails the batch's commands, and the next
-    batch connects again.
+    delivery that was more than half the process's time under load (bench/README.md). A batch is
+    one write of the commands packed by hiredis's C `pack_command` (redis-py's asyncio client packs
+    in Python, argument by argument), then one reply read per command, through the connection's
+    public `send_packed_command` and `read_response`: a redis-py pipeline does the same with a
+    command stack, a retry wrapper and response callbacks around it, which the store's commands
+    (scripts, GET, SET, DEL) do not need, and which cost a tenth of a delivery's instructions. An
+    error reply fails its own command; a broken connection fails the batch's commands, and the
+    next batch connects again. One batch at a time keeps the commands in the order they were
+    asked (an abort never overtakes the claim it undoes).
     """
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
+        self._connection: Connection | None = None
         self._queued: list[_Queued] = []
         self._sender: asyncio.Task[None] | None = None
 
@@ -156,16 +143,25 @@ class _Batches:
             self._sender = None
 
     async def _send(self, batch: list[_Queued]) -> None:
-        pipe = self._redis.pipeline(transaction=False)
-        for args, _ in batch:
-            pipe.execute_command(*args)
+        if self._connection is None:
+            self._connection = await self._redis.connection_pool.get_connection()
+        connection = self._connection
+        packed = b"".join([hiredis.pack_command(_split_name(args)) for args, _ in batch])
+        results: list[Any] = []
         try:
-            results: list[Any] = await pipe.execute(raise_on_error=False)
+            await connection.send_packed_command(packed, check_health=False)
+            for _ in batch:
+                try:
+                    results.append(await connection.read_response())
+                except ResponseError as exc:  # this command's error reply; the connection is fine
+                    results.append(exc)
         except asyncio.CancelledError:
-            _hand_out(batch, [_closed()] * len(batch))
+            await connection.disconnect(nowait=True)  # replies may be left unread on it
+            _hand_out(batch, [*results, *[_closed()] * (len(batch) - len(results))])
             raise
-        except Exception as exc:  # the connection: every command of the batch fails with it
-            results = [exc] * len(batch)
+        except Exception as exc:  # the connection: the commands not answered fail with it
+            await connection.disconnect(nowait=True)
+            results += [exc] * (len(batch) - len(results))
         _hand_out(batch, results)
 
     async def close(self) -> None:
@@ -175,6 +171,9 @@ class _Batches:
             await asyncio.gather(sender, return_exceptions=True)
         batch, self._queued = self._queued, []
         _hand_out(batch, [_closed()] * len(batch))
+        if self._connection is not None:
+            await self._redis.connection_pool.release(self._connection)
+            self._connection = None
 
 
 def _hand_out(batch: list[_Queued], results: list[Any]) -> None:
