@@ -13,7 +13,7 @@ DEV_ENV := RB_WECHAT__API_BASE_URL=http://127.0.0.1:$(DEV_WECHAT_PORT) RB_WECHAT
 	RB_WECHAT__TEMPLATES__APPLICATION_STATUS=dev_application_status \
 	RB_WECHAT__TEMPLATES__ENDORSEMENT_REMINDER=dev_endorsement_reminder
 
-.PHONY: install run chat bot test lint bench bench-receipts clean
+.PHONY: install run chat bot test lint bench bench-instructions bench-receipts clean
 
 install: $(STAMP)
 
@@ -51,6 +51,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	bench/run.sh
+
+# Instructions per message under valgrind (apt-get install valgrind), the repeatable form of `make bench`'s shares.
+bench-instructions: $(STAMP)
+	$(BIN)/python bench/instructions.py
 
 # Receipt PDFs drawn warm: p99 under 100 ms a receipt, files under 200 KB (bench/README.md).
 bench-receipts: $(STAMP)
