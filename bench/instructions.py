@@ -27,9 +27,9 @@ import urllib.request
 from pathlib import Path
 
 import aiohttp
-from bench import HOST, TARGETS, VENV_BIN, _free_port, _wait_redis  # bench/ is on sys.path
 from make_requests import write_requests
 
+from bench import HOST, TARGETS, VENV_BIN, _free_port, _wait_redis  # bench/ is on sys.path
 from bot.config import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
