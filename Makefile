@@ -7,11 +7,12 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # which accepts only this AppSecret: bot/dev/wechat_standin.py DEV_APP_SECRET, published because it opens nothing else.
 DEV_WECHAT_PORT := 8081
 DEV_WECHAT_SECRET := devsecret0not0for0production0000
-# What `make run` and `make bot` point the bot at: the stand-in, and a template id for status pushes
-# (the stand-in takes any id; a real account's come from its console).
+# What `make run` and `make bot` point the bot at: the stand-in, template ids for pushes (the
+# stand-in takes any id; a real account's come from its console), and no quiet hours, so that the
+# demo's pushes arrive at whatever hour it is shown.
 DEV_ENV := RB_WECHAT__API_BASE_URL=http://127.0.0.1:$(DEV_WECHAT_PORT) RB_WECHAT__APP_SECRET=$(DEV_WECHAT_SECRET) \
 	RB_WECHAT__TEMPLATES__APPLICATION_STATUS=dev_application_status \
-	RB_WECHAT__TEMPLATES__ENDORSEMENT_REMINDER=dev_endorsement_reminder
+	RB_WECHAT__TEMPLATES__ENDORSEMENT_REMINDER=dev_endorsement_reminder RB_REMINDERS__QUIET_HOURS=
 
 .PHONY: install run chat bot test lint bench bench-instructions bench-receipts clean
 

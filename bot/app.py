@@ -100,7 +100,7 @@ def create_app(
 
     async def pushes(app: web.Application) -> AsyncIterator[None]:
         # After `resources`, so it stops first: the sender's last send still has its session.
-        async with serve_pushes(settings, app[SERVICES].push_sender):
+        async with serve_pushes(settings, app[SERVICES], daily_scans=manage_db):
             yield
 
     app.cleanup_ctx.append(pushes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import date
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
@@ -126,6 +127,14 @@ def _parser() -> argparse.ArgumentParser:
     set_status.add_argument("--note", default="", help="a word for the resident; a rejection's reason is required")
     set_status.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     set_status.set_defaults(run=_application_set_status)
+
+    remind = commands.add_parser(
+        "remind", help="run the endorsement reminder scan now, as if today were --as-of, and send what it finds"
+    )
+    remind.add_argument("--as-of", required=True, type=_day, metavar="YYYY-MM-DD", help="the day to scan for")
+    remind.add_argument("--dry-run", action="store_true", help="print what would be reminded; write and send nothing")
+    remind.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    remind.set_defaults(run=_remind)
     # `--config` is accepted after the command too, as SPEC §5 writes it.
     for sub in (serve, worker, initdb, migrate, demo, menu_sync, chat, dev_wechat, points, unit_create):
         sub.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -393,6 +402,55 @@ def _application_set_status(settings: Settings, args: argparse.Namespace) -> int
     if not settings.wechat.templates.application_status:
         print("wechat.templates.application_status is not set: status pushes are skipped, not sent")
     print(f"pushes sent now: {sent}")
+    return 0
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _remind(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    import aiohttp
+
+    from bot import db
+    from bot.metrics import Metrics
+    from bot.services import Services
+    from bot.services.reminders import Found, reminder_text
+    from bot.state import open_store
+
+    async def run() -> tuple[list[Found], int]:
+        store = open_store(settings)
+        try:
+            async with aiohttp.ClientSession() as session, db.Database(settings.database.url):
+                services = Services.build(settings, store, session, Metrics())
+                found = await services.reminders.scan(args.as_of, due_at=datetime.now(UTC), dry_run=args.dry_run)
+                # Sent from here through the outbox's claims, as set-status does: at once (quiet hours
+                # aside), whatever reminders.send_hour says; a running worker may take some of them.
+                sent = 0 if args.dry_run else await services.push_sender.send_due()
+                return found, sent
+        finally:
+            await store.close()
+
+    found, sent = asyncio.run(run())
+    for item in found:
+        reminder = item.reminder
+        before = "  (written before: not again)" if item.existing else ""
+        print(
+            f"{item.permit_no}  {item.holder}  {reminder.kind}  deadline {reminder.status.deadline.isoformat()}  "
+            f"last day {reminder.last_day.isoformat()}  {reminder_text(reminder)}{before}"
+        )
+    new = sum(not item.existing for item in found)
+    if args.dry_run:
+        print(f"{len(found)} reminder(s) for {args.as_of.isoformat()}; dry run: nothing written or sent")
+        return 0
+    print(f"{len(found)} reminder(s) for {args.as_of.isoformat()}, {new} new; pushes sent now: {sent}")
+    if not settings.wechat.templates.endorsement_reminder:
+        print("wechat.templates.endorsement_reminder is not set: reminders are skipped, not sent")
     return 0
 
 

@@ -215,8 +215,31 @@ class PushesConfig(Section):
     backoff_s: float = Field(5.0, gt=0)  # first retry after this, doubling each time
     batch_size: int = Field(50, ge=1)  # rows one sender claims per round
     scan_interval_s: float = Field(30.0, gt=0)  # the sender looks for due rows at least this often
-    # SPEC's reminders.rate_per_second, for every push: reminders and status changes share one limit.
-    rate_per_second: int = Field(20, ge=1)  # sends a second, all senders together (counted in the state store)
+
+
+class RemindersConfig(Section):
+    """Endorsement reminders (SPEC §6): when the daily scan runs, which days it reminds on, how they go out."""
+
+    days_before_deadline: list[int] = Field([30, 7, 1], max_length=10)  # before the window's last day
+    send_hour: int = Field(9, ge=0, le=23)  # Shenzhen time: the daily scan runs then, and its reminders go out
+    # Shenzhen time, "HH:MM-HH:MM" (may pass midnight; "" for none): a push due inside waits for their end.
+    quiet_hours: str = "21:00-08:00"
+    rate_per_second: int = Field(20, ge=1)  # sends a second of every push, all senders together
+    channel: Literal["template", "subscribe"] = "template"
+
+    @field_validator("days_before_deadline")
+    @classmethod
+    def _days(cls, v: list[int]) -> list[int]:
+        if any(day < 0 for day in v):
+            raise ValueError("days must be 0 or more")
+        return sorted(set(v), reverse=True)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, v: str) -> str:
+        if v and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", v):
+            raise ValueError('must be "HH:MM-HH:MM" (Shenzhen time), or "" for none')
+        return v
 
 
 class RulesConfig(Section):
@@ -264,6 +287,7 @@ class Settings(BaseSettings):
     receipts: ReceiptsConfig = ReceiptsConfig()
     applications: ApplicationsConfig = ApplicationsConfig()
     pushes: PushesConfig = PushesConfig()
+    reminders: RemindersConfig = RemindersConfig()
     rules: RulesConfig = RulesConfig()
     data: DataConfig = DataConfig()
     logging: LoggingConfig = LoggingConfig()

@@ -60,6 +60,7 @@ class Account(Model):
     realname_verified_at = fields.DatetimeField(null=True)
     realname_method = fields.CharField(max_length=20, null=True)
     realname_photo = fields.CharField(max_length=300, null=True)
+    reminders_enabled = fields.BooleanField(default=True)  # 提醒 turns endorsement reminders off and on
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from models.endorsement import EndorsementKind
+from models.records import add_years
 from models.rules import Rules
 
 ONE_DAY = timedelta(days=1)
@@ -46,16 +47,13 @@ class Reading:
     anchor: date
 
 
-def add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 Feb in a common year: the month's last day
-        return day.replace(year=day.year + years, day=28)
-
-
 def window(anchor: date, n: int, rules: Rules) -> tuple[date, date]:
     """The endorsement window of period n."""
-    deadline = add_years(anchor, n)
+    return window_before(add_years(anchor, n), rules)
+
+
+def window_before(deadline: date, rules: Rules) -> tuple[date, date]:
+    """The endorsement window of the period ending on `deadline`."""
     days = rules.endorsement_window_days
     if rules.endorsement_convention == "civil_code":
         return deadline - timedelta(days=days - 1), deadline
@@ -71,8 +69,12 @@ def current_period(anchor: date, endorsed_through: date | None) -> int:
 
 
 def permit_status(anchor: date, endorsed_through: date | None, as_of: date, rules: Rules) -> PermitStatus:
-    n = current_period(anchor, endorsed_through)
-    opens, closes = window(anchor, n, rules)
+    return period_status(anchor, add_years(anchor, current_period(anchor, endorsed_through)), as_of, rules)
+
+
+def period_status(anchor: date, deadline: date, as_of: date, rules: Rules) -> PermitStatus:
+    """Where a permit stands whose current period ends on `deadline` (Permit.deadline_on)."""
+    opens, closes = window_before(deadline, rules)
     suspended_from = closes + ONE_DAY
     cancelled_from = add_years(suspended_from, rules.cancellation_years)
     if as_of < opens:
@@ -83,7 +85,12 @@ def permit_status(anchor: date, endorsed_through: date | None, as_of: date, rule
         state = "suspended"
     else:
         state = "cancelled"
-    return PermitStatus(state, anchor, add_years(anchor, n), opens, closes, suspended_from, cancelled_from)
+    return PermitStatus(state, anchor, deadline, opens, closes, suspended_from, cancelled_from)
+
+
+def deadline_after(reading: Reading) -> date:
+    """The deadline of the period running once `reading` is on record: the next one of its anchor."""
+    return add_years(reading.anchor, current_period(reading.anchor, reading.deadline))
 
 
 def endorsing(status: PermitStatus, on: date) -> Reading | None:

@@ -20,11 +20,16 @@ if TYPE_CHECKING:
     from models.account import Account
 
 
+# The kind (and the wechat.templates key) of endorsement reminders: the resident's opt-out and
+# reminders.channel apply to them; status changes always go as template messages.
+REMINDER = "endorsement_reminder"
+
+
 class PushState(StrEnum):
     PENDING = "pending"  # due at `due_at`, or again after a transient error
     SENT = "sent"
     FAILED = "failed"  # gave up: a permanent error, or too many attempts
-    SKIPPED = "skipped"  # nobody to send to: unbound, unsubscribed, pushes turned off
+    SKIPPED = "skipped"  # nobody to send to: unbound, unsubscribed, reminders turned off, subscription refused
 
 
 class Push(Model):

@@ -8,7 +8,9 @@ import needs no account. They are a person's, not an account's: an account reach
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -74,11 +76,19 @@ class Permit(Model):
     name = fields.CharField(max_length=50)
     issued_on = fields.DateField()
     anchor_on = fields.DateField()
+    # The current period's deadline A_n: the reminder scan asks "whose deadline is one of these
+    # days" of an index, not of every permit's history (bot/services/reminders.py).
+    deadline_on = fields.DateField(db_index=True)
     last_endorsed_on = fields.DateField(null=True)
     source = fields.CharEnumField(Source, max_length=10, default=Source.IMPORT)
 
     class Meta:
         table = "permit"
+
+    async def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.deadline_on is None:  # a new permit, nothing endorsed yet: its first period
+            self.deadline_on = add_years(self.anchor_on, 1)
+        await super().save(*args, **kwargs)
 
 
 class TalentRecord(Model):
@@ -108,6 +118,13 @@ class StudentRecord(Model):
     class Meta:
         table = "student_record"
         unique_together = (("person", "school", "enrolled_on"),)
+
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 Feb in a common year: the month's last day
+        return day.replace(year=day.year + years, day=28)
 
 
 def month_index(year: int, month: int) -> int:

@@ -43,6 +43,7 @@ def make_settings(tmp_path: Path, **sections: dict[str, Any]) -> Settings:
         "security": {"field_key": FIELD_KEY},
         "realname": {"photo_dir": str(tmp_path / "photos")},
         "receipts": {"storage_dir": str(tmp_path / "receipts")},
+        "reminders": {"quiet_hours": ""},  # pushes go at any hour, unless a test is about quiet hours
     }
     for name, overrides in sections.items():
         values[name] = {**values.get(name, {}), **overrides}

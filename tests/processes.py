@@ -26,6 +26,7 @@ def bot_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         RB_WECHAT__APP_ID=APP_ID,
         RB_WECHAT__ENCODING_AES_KEY=AES_KEY,
         RB_WECHAT__ORIGINAL_ID=ORIGINAL_ID,
+        RB_REMINDERS__QUIET_HOURS="",  # pushes go at any hour, unless a test is about quiet hours
     )
     env.update(overrides)
     return env

@@ -26,6 +26,19 @@ CIVIL = Rules()
 TODAY = D(2029, 1, 1)  # the day of the imports: every date of the files is before it
 
 
+def migrations_up_to(last: int, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the repository's migrations for the database up to number `last`, put in use."""
+    root = tmp_path / "migrations"
+    dialect = bot_db.dialect_of(db_url)
+
+    def later(directory: str, names: list[str]) -> set[str]:
+        return {n for n in names if n == "__pycache__" or (n.split("_")[0].isdigit() and int(n.split("_")[0]) > last)}
+
+    shutil.copytree(REPOSITORY_MIGRATIONS / dialect, root / dialect, ignore=later)
+    monkeypatch.setattr(bot_db, "MIGRATIONS_ROOT", root)
+    return root
+
+
 async def history(permit_no: str) -> list[tuple[date, date, EndorsementKind]]:
     permit = await Permit.get(permit_no=permit_no)
     rows = await Endorsement.filter(permit=permit).order_by("deadline")
@@ -127,13 +140,12 @@ async def test_the_import_reads_dates_by_the_configured_convention(db, tmp_path)
     assert await anchor(ZHANG) == D(2026, 3, 10)
 
 
-async def test_migration_7_derives_anchors_and_endorsements_from_existing_permits(db_url, tmp_path, monkeypatch):
-    # The database as it was at migration 6, with permits on it; then migration 7.
-    root = tmp_path / "migrations"
+async def test_migrations_7_and_8_derive_anchors_endorsements_and_deadlines_of_existing_permits(
+    db_url, tmp_path, monkeypatch
+):
+    # The database as it was at migration 6, with permits on it; then migrations 7 and 8.
+    root = migrations_up_to(6, db_url, tmp_path, monkeypatch)
     dialect = bot_db.dialect_of(db_url)
-    up_to_6 = shutil.ignore_patterns("7_*", "__pycache__")
-    shutil.copytree(REPOSITORY_MIGRATIONS / dialect, root / dialect, ignore=up_to_6)
-    monkeypatch.setattr(bot_db, "MIGRATIONS_ROOT", root)
     await bot_db.migrate(db_url)
     async with Database(db_url):
         conn = Tortoise.get_connection(dialect)
@@ -148,9 +160,10 @@ async def test_migration_7_derives_anchors_and_endorsements_from_existing_permit
                 'INSERT INTO "permit" ("permit_no", "person", "name", "issued_on", "last_endorsed_on", "source") '
                 f"VALUES ('{permit_no}', '{who}', '张三', '{issued}', {endorsed_sql}, 'import')"
             )
-    for migration in (REPOSITORY_MIGRATIONS / dialect / "models").glob("7_*"):
-        shutil.copy(migration, root / dialect / "models")
-    assert [name.split("_")[0] for name in await bot_db.migrate(db_url)] == ["7"]
+    for number in ("7", "8"):  # 8 gives each permit its current deadline, from what 7 derived
+        for migration in (REPOSITORY_MIGRATIONS / dialect / "models").glob(f"{number}_*"):
+            shutil.copy(migration, root / dialect / "models")
+    assert [name.split("_")[0] for name in await bot_db.migrate(db_url)] == ["7", "8"]
     async with Database(db_url):
         assert await history(ZHANG) == [(D(2026, 3, 10), D(2026, 2, 1), EndorsementKind.REGULAR)]
         assert await anchor(ZHANG) == D(2025, 3, 10)
@@ -158,3 +171,5 @@ async def test_migration_7_derives_anchors_and_endorsements_from_existing_permit
         assert await anchor(LI) == D(2026, 7, 15)
         assert await history("440300202500003") == [] and await anchor("440300202500003") == D(2024, 2, 29)
         assert {e.source for e in await Endorsement.all()} == {Source.IMPORT}
+        deadlines = dict(await Permit.all().values_list("permit_no", "deadline_on"))
+        assert deadlines == {ZHANG: D(2027, 3, 10), LI: D(2027, 7, 15), "440300202500003": D(2025, 2, 28)}

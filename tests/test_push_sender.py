@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.config import PushesConfig, TemplatesConfig
+from bot.config import PushesConfig, RemindersConfig, TemplatesConfig
 from bot.dev.wechat_standin import CLIENT_MSG_ID_WINDOW_S, TEMPLATE_PATH
 from bot.metrics import Metrics
 from bot.services import pushes
@@ -50,6 +50,8 @@ def make_sender(
     store: StateStore,
     *,
     templates: TemplatesConfig | None = None,
+    reminders: RemindersConfig | None = None,
+    rate_per_second: int = 10_000,
     timeout_s: float = 5.0,
     **config: Any,
 ) -> PushSender:
@@ -62,9 +64,9 @@ def make_sender(
         timeout_s=timeout_s,
         retry_delay_s=0.0,
     )
-    pushes_config = PushesConfig(**{"rate_per_second": 10_000, **config})
+    reminders = reminders or RemindersConfig(rate_per_second=rate_per_second, quiet_hours="")
     templates = templates or TemplatesConfig(application_status=TEMPLATE_ID)
-    return PushSender(pushes_config, templates, api, store, Metrics())
+    return PushSender(PushesConfig(**config), reminders, templates, api, store, Metrics())
 
 
 @pytest.fixture
@@ -391,7 +393,9 @@ async def test_the_loop_ends_when_told_to_stop(db, sender):
 
 
 async def test_without_a_wechat_client_pushes_wait_in_the_outbox(db, store, caplog):
-    sender = PushSender(PushesConfig(), TemplatesConfig(application_status=TEMPLATE_ID), None, store, Metrics())
+    sender = PushSender(
+        PushesConfig(), RemindersConfig(), TemplatesConfig(application_status=TEMPLATE_ID), None, store, Metrics()
+    )
     row = await outbox(await resident())
     assert await sender.send_due() == 0
     await row.refresh_from_db()

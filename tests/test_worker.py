@@ -19,7 +19,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.app import SERVICES
-from bot.config import PushesConfig, TemplatesConfig
+from bot.config import PushesConfig, RemindersConfig, TemplatesConfig
 from bot.db import Database, initdb
 from bot.dev.wechat_standin import TEMPLATE_PATH
 from bot.metrics import Metrics
@@ -110,7 +110,7 @@ def worker_env(tmp_path: Path, fake: FakeWeChat, queue_url: str, database_url: s
         RB_WECHAT__API_BASE_URL=fake.url,
         RB_WECHAT__TEMPLATES__APPLICATION_STATUS=TEMPLATE_ID,
         RB_PUSHES__SCAN_INTERVAL_S="300",  # a delivery within seconds is the wake's doing
-        RB_PUSHES__RATE_PER_SECOND="1000",
+        RB_REMINDERS__RATE_PER_SECOND="1000",
     )
     env.update({f"RB_PUSHES__{k.upper()}": v for k, v in pushes.items()})
     return env
@@ -148,8 +148,8 @@ async def outbox(account: Account, count: int = 1) -> None:
 def command_sender(queue_url: str) -> PushSender:
     """What a command that changed something holds: a sender it does not run, only wakes with."""
     config = PushesConfig(scan_interval_s=300)
-    return PushSender(config, TemplatesConfig(), None, MemoryStore(dedup_ttl_s=60, lock_timeout_s=5), Metrics(),
-                      queue_url=queue_url)  # fmt: skip
+    store = MemoryStore(dedup_ttl_s=60, lock_timeout_s=5)
+    return PushSender(config, RemindersConfig(), TemplatesConfig(), None, store, Metrics(), queue_url=queue_url)
 
 
 async def eventually(check, timeout_s: float, what: str) -> None:

@@ -424,11 +424,12 @@ def render_reply(reply: dict[str, Any]) -> str:
 def render_sent(message: dict[str, Any]) -> str:
     """A message the bot sent through the API (as /dev/messages reports it), as the resident reads it."""
     payload = message.get("payload") or {}
-    if message.get("kind") == "template":
+    if message.get("kind") in ("template", "subscribe"):
         lines = [f"{key}：{(value or {}).get('value', '')}" for key, value in (payload.get("data") or {}).items()]
-        if payload.get("url"):
-            lines.append(payload["url"])
-        return "（模板消息）" + "\n".join(lines)
+        if payload.get("url") or payload.get("page"):
+            lines.append(payload.get("url") or payload["page"])
+        label = "（模板消息）" if message["kind"] == "template" else "（订阅通知）"
+        return label + "\n".join(lines)
     msg_type = payload.get("msgtype") or ""
     if msg_type == "text":
         text = (payload.get("text") or {}).get("content") or ""

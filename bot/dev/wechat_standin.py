@@ -41,6 +41,7 @@ FIRST_TEMPLATE_MSGID = 3_100_000_001
 TOKEN_PATH = "/cgi-bin/stable_token"
 SEND_PATH = "/cgi-bin/message/custom/send"
 TEMPLATE_PATH = "/cgi-bin/message/template/send"
+SUBSCRIBE_PATH = "/cgi-bin/message/subscribe/bizsend"
 MENU_PATH = "/cgi-bin/menu/create"
 MEDIA_PATH = "/cgi-bin/media/get"
 UPLOAD_PATH = "/cgi-bin/media/upload"
@@ -75,6 +76,7 @@ ERRMSG = {
     41005: "media data missing",
     42001: "access_token expired",
     43004: "require subscribe",
+    43101: "user refuse to accept the msg",
     44002: "empty post data",
     45002: "content size out of limit",
     45009: "reach max api daily quota limit",
@@ -123,7 +125,7 @@ class Sent:
     """A message the bot sent a resident through the API, as /dev/messages reports it."""
 
     index: int  # 1 for the first message sent, to anyone
-    kind: Literal["custom", "template"]
+    kind: Literal["custom", "template", "subscribe"]
     openid: str
     payload: dict[str, Any]  # the JSON the bot posted
     at: float  # when it was delivered, by the stand-in's clock
@@ -157,6 +159,10 @@ class DevWeChat:
         self._holds: defaultdict[str, deque[float]] = defaultdict(deque)
         self._next_msgid = FIRST_TEMPLATE_MSGID
         self.unfollowed: set[str] = set()
+        self.sent_subscribes: list[dict[str, Any]] = []
+        # (openid, template_id) the user accepted a long-term subscription to (订阅通知); bizsend to
+        # anyone else gets 43101. Empty: every user accepted every template (the development default).
+        self.subscriptions: set[tuple[str, str]] = set()
         # (openid, client_msg_id) → (msgid, when first sent): a repeat within the window is not sent.
         self._client_msg_ids: dict[tuple[str, str], tuple[int, float]] = {}
         self.clock: Callable[[], float] = time.time  # tests move it on past the 10 minutes
@@ -184,6 +190,10 @@ class DevWeChat:
         """The user unfollowed the account: template messages to them get 43004."""
         self.unfollowed.add(openid)
 
+    def subscribe(self, openid: str, template_id: str) -> None:
+        """The user accepted this subscription template; from then on only accepted ones are sent."""
+        self.subscriptions.add((openid, template_id))
+
     def expire_tokens(self) -> None:
         """Every token issued so far expires (42001); stable_token issues a new one."""
         self._expired.update(self.issued_tokens)
@@ -202,6 +212,7 @@ class DevWeChat:
         app.router.add_post(TOKEN_PATH, self._stable_token)
         app.router.add_post(SEND_PATH, self._custom_send)
         app.router.add_post(TEMPLATE_PATH, self._template_send)
+        app.router.add_post(SUBSCRIBE_PATH, self._subscribe_send)
         app.router.add_post(MENU_PATH, self._menu_create)
         app.router.add_get(MEDIA_PATH, self._media_get)
         app.router.add_post(UPLOAD_PATH, self._media_upload)
@@ -265,7 +276,7 @@ class DevWeChat:
             raise _Refusal(47001)
         return data
 
-    def _deliver(self, kind: Literal["custom", "template"], payload: dict[str, Any]) -> None:
+    def _deliver(self, kind: Literal["custom", "template", "subscribe"], payload: dict[str, Any]) -> None:
         self.sent.append(Sent(len(self.sent) + 1, kind, payload["touser"], payload, self.clock()))
 
     async def _stable_token(self, request: web.Request) -> web.Response:
@@ -323,6 +334,26 @@ class DevWeChat:
         if client_msg_id:
             self._client_msg_ids[(openid, client_msg_id)] = (msgid, now)
         return _ok(msgid=msgid)
+
+    async def _subscribe_send(self, request: web.Request) -> web.Response:
+        """订阅通知 (PROTOCOL.md §8.3): like a template message, but only to a user who accepted the
+        template (43101 otherwise), with `page` for the link, no client_msg_id and no msgid."""
+        self._check_token(request)
+        data = await self._json(request)
+        if not data.get("touser"):
+            raise _Refusal(40003)
+        if not data.get("template_id"):
+            raise _Refusal(40037)
+        if not isinstance(data.get("data"), dict):
+            raise _Refusal(47001)
+        openid = data["touser"]
+        if openid in self.unfollowed:
+            raise _Refusal(43004)
+        if self.subscriptions and (openid, data["template_id"]) not in self.subscriptions:
+            raise _Refusal(43101)
+        self.sent_subscribes.append(data)
+        self._deliver("subscribe", data)
+        return _ok()
 
     async def _menu_create(self, request: web.Request) -> web.Response:
         self._check_token(request)

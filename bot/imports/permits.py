@@ -19,8 +19,9 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bot.imports import fields
 from bot.imports.engine import Kind, Table
-from models import Endorsement, EndorsementKind, Permit, Source
-from models.permit_cycle import read_import
+from models import Endorsement, Source
+from models.permit_cycle import deadline_after, read_import
+from models.records import add_years
 from models.rules import Rules
 
 SETTLE_BATCH = 5_000
@@ -51,13 +52,16 @@ def validate(cells: Sequence[str], today: date) -> Row | list[str]:
 
 
 def record(row: Row, person: str) -> tuple[object, ...]:
-    # A new permit's cycle is anchored on its issue date; anchor_on is not among the updates.
-    return row.permit_no, person, row.name, row.issued_on, row.issued_on, row.last_endorsed_on
+    # A new permit's cycle is anchored on its issue date, its first period ending a year later;
+    # anchor_on and deadline_on are not among the updates: the endorsements settled below move them.
+    anchor = row.issued_on
+    return row.permit_no, person, row.name, row.issued_on, anchor, add_years(anchor, 1), row.last_endorsed_on
 
 
 async def settle_endorsements(conn: BaseDBAsyncClient, rules: Rules) -> None:
     """Record the endorsement each permit's newer `last_endorsed_on` reads as, in batches by id."""
-    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
+    postgres = conn.capabilities.dialect == "postgres"
+    mark = "$1" if postgres else "?"
     # A permit is settled once an endorsement on or after its last_endorsed_on is on record; the
     # unique (permit_id, deadline) index finds its endorsements.
     sql = f"""
@@ -69,9 +73,15 @@ async def settle_endorsements(conn: BaseDBAsyncClient, rules: Rules) -> None:
               SELECT 1 FROM endorsement e WHERE e.permit_id = p.id AND e.endorsed_on >= p.last_endorsed_on
           )
         ORDER BY p.id LIMIT {SETTLE_BATCH}"""
+    update = (
+        "UPDATE permit SET anchor_on = $1, deadline_on = $2 WHERE id = $3"
+        if postgres
+        else "UPDATE permit SET anchor_on = ?, deadline_on = ? WHERE id = ?"
+    )
     after = 0
     while rows := await conn.execute_query_dict(sql, [after]):
         added: list[Endorsement] = []
+        moved: list[list[Any]] = []
         for row in rows:
             on = _day(row["last_endorsed_on"])
             through = _day(row["through"]) if row["through"] is not None else None
@@ -87,9 +97,11 @@ async def settle_endorsements(conn: BaseDBAsyncClient, rules: Rules) -> None:
                     source=Source.IMPORT,
                 )
             )
-            if reading.kind is EndorsementKind.LATE:
-                await Permit.filter(id=row["id"]).using_db(conn).update(anchor_on=reading.anchor)
+            dates: list[Any] = [reading.anchor, deadline_after(reading)]
+            moved.append([*(dates if postgres else [d.isoformat() for d in dates]), row["id"]])
         await Endorsement.bulk_create(added, using_db=conn)
+        if moved:
+            await conn.execute_many(update, moved)  # the permit's cycle after what was settled
         after = rows[-1]["id"]
 
 
@@ -111,6 +123,7 @@ KIND = Kind(
             ("name", "text"),
             ("issued_on", "date"),
             ("anchor_on", "date"),
+            ("deadline_on", "date"),
             ("last_endorsed_on", "date"),
         ),
         key=("permit_no",),

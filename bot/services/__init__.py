@@ -26,6 +26,7 @@ from bot.services.logins import Logins
 from bot.services.push_sender import PushSender
 from bot.services.realname import Realname
 from bot.services.receipts import Receipts
+from bot.services.reminders import Reminders
 from bot.services.residence import Residence
 from bot.services.security import FieldCipher
 from bot.services.sms import SmsCodes
@@ -54,6 +55,7 @@ class Services:
     application_status: ApplicationLifecycle  # operators move applications along; each change pushed
     push_sender: PushSender  # sends the outbox's due rows, once
     endorsements: Endorsements  # 签注: where a permit stands, Art. 24, the endorsement and its receipt, once
+    reminders: Reminders  # the daily scan: a push for each reminder of the day, written once
     wechat: WeChatAPI | None  # None without wechat.app_secret: nothing is sent to WeChat users
 
     @classmethod
@@ -90,8 +92,15 @@ class Services:
             applications=Applications(rules, receipts, residence, settings.applications),
             application_status=ApplicationLifecycle(receipts),
             push_sender=PushSender(
-                settings.pushes, settings.wechat.templates, wechat, store, metrics, queue_url=settings.redis.url
+                settings.pushes,
+                settings.reminders,
+                settings.wechat.templates,
+                wechat,
+                store,
+                metrics,
+                queue_url=settings.redis.url,
             ),
             endorsements=Endorsements(rules, receipts, residence),
+            reminders=Reminders(rules, settings.reminders),
             wechat=wechat,
         )

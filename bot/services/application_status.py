@@ -28,7 +28,6 @@ from bot.services.errors import Told
 from bot.services.receipts import Receipts
 from models import (
     Account,
-    AccountKind,
     ApplicationKind,
     ApplicationStatus,
     ApplicationStatusChange,
@@ -171,7 +170,7 @@ class ApplicationLifecycle:
         filer = await Account.get(id=application.account_id)
         recipients = [(filer, "")]
         if application.kind is ApplicationKind.UNIT:
-            own = await _own_bound_account(application.person)
+            own = await pushes.own_bound_account(application.person)
             if own is not None:
                 recipients.append((own, ":person"))
         told = []
@@ -215,14 +214,3 @@ def _already(application: PermitApplication) -> Changed:
     return Changed(
         number, application.status, application.status, application.status_note, application.status_changed_at, ()
     )
-
-
-async def _own_bound_account(person: str) -> Account | None:
-    """The person's own personal account, when real-name verification proved it theirs and it is
-    bound to a WeChat user now."""
-    account = await Account.get_or_none(
-        kind=AccountKind.PERSONAL, verified_id_hash=person, realname_verified_at__isnull=False
-    )
-    if account is None or not await Binding.exists(account_id=account.id):
-        return None
-    return account

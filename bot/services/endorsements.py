@@ -20,13 +20,17 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from bot.services import pushes
 from bot.services.errors import Told
 from bot.services.receipts import Receipts
 from bot.services.residence import Residence
-from models import Account, Endorsement, Permit, Receipt, Source, Unit
+from models import Account, Endorsement, EndorsementKind, Permit, PermitApplication, Receipt, Source, Unit
 from models.endorsement_conditions import EndorsementCheck, check_endorsement
-from models.permit_cycle import PermitStatus, endorsing, permit_status
+from models.permit_cycle import PermitStatus, deadline_after, endorsing, period_status, permit_status
 from models.rules import SHENZHEN, Rules
+
+PUSH_KIND = "endorsement_result"
+STATUS_TEMPLATE = "application_status"  # the wechat.templates key: an endorsement is told like a status change
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,15 @@ class Endorsed:
     endorsement: Endorsement
     receipt: Receipt
     after: PermitStatus  # the permit's new validity: its next window and deadline
+
+
+@dataclass(frozen=True, slots=True)
+class UnitPermit:
+    """A permit of someone a unit applied for, with where it stands today."""
+
+    permit: Permit
+    id_number_masked: str  # as on the unit's application
+    status: PermitStatus
 
 
 class Endorsements:
@@ -58,6 +71,17 @@ class Endorsements:
     async def check(self, person: str, today: date) -> EndorsementCheck:
         """Art. 24 on the person's records as they are today."""
         return check_endorsement(await self._residence.person_records(person), self._rules, today)
+
+    async def unit_windows(self, unit: Unit, today: date) -> list[UnitPermit]:
+        """The permits in their window today of the people `unit` applied for (代办), the soonest
+        to close first: the people a unit endorses for without being told their ID numbers."""
+        masked = dict(await PermitApplication.filter(unit_id=unit.id).values_list("person", "id_number_masked"))
+        held = [
+            UnitPermit(p, masked[p.person], await self.status(p, today))
+            for p in await Permit.filter(person__in=list(masked))
+        ]
+        in_window = [h for h in held if h.status.state == "window"]
+        return sorted(in_window, key=lambda h: (h.status.window_closes, h.permit.name, h.permit.id))
 
     async def endorse(
         self, permit: Permit, account: Account, *, name: str, id_number_masked: str, now: datetime,
@@ -90,8 +114,11 @@ class Endorsements:
                 period = reading.deadline.isoformat()
                 raise Told(f"居住证{permit.permit_no}本期（截止{period}）已经签注过了。") from None
             # The anchor moves only with a 补办; the latest endorsement's date is the permit's too.
-            await Permit.filter(id=permit.id).update(anchor_on=reading.anchor, last_endorsed_on=today)
-            after = permit_status(reading.anchor, reading.deadline, today, self._rules)
+            deadline = deadline_after(reading)
+            await Permit.filter(id=permit.id).update(
+                anchor_on=reading.anchor, deadline_on=deadline, last_endorsed_on=today
+            )
+            after = period_status(reading.anchor, deadline, today, self._rules)
             receipt = await Receipt.create(
                 number=endorsement_number(endorsement),
                 business=reading.kind.business,
@@ -99,7 +126,36 @@ class Endorsements:
                 endorsement=endorsement,
                 facts=endorsement_facts(permit, endorsement, after, name=name, id_number_masked=id_number_masked),
             )
+            await self._push(permit, endorsement, receipt, after, now)
         return Endorsed(endorsement, receipt, after)
+
+    async def _push(
+        self, permit: Permit, endorsement: Endorsement, receipt: Receipt, after: PermitStatus, now: datetime
+    ) -> None:
+        """The result, pushed to the holder's own account like an application's status change
+        (the same template), in the endorsement's transaction: a unit's people learn of it too."""
+        holder = await pushes.own_bound_account(permit.person)
+        if holder is None:
+            return
+        await pushes.add(
+            f"endorsed:{endorsement.id}",
+            account_id=holder.id,
+            kind=PUSH_KIND,
+            template=STATUS_TEMPLATE,
+            data=result_data(receipt, after, now),
+            url=self._receipts.url(receipt.id, now),
+            due_at=now,
+        )
+
+
+def result_data(receipt: Receipt, after: PermitStatus, now: datetime) -> dict[str, str]:
+    """The application_status template's keywords for an endorsement (config.yaml lists them)."""
+    return {
+        "character_string1": receipt.number,
+        "phrase2": "已签注" if receipt.business == EndorsementKind.REGULAR.business else "已补办",
+        "time3": f"{now.astimezone(SHENZHEN):%Y-%m-%d %H:%M}",
+        "thing4": f"下次签注期{after.window_opens.isoformat()}起",
+    }
 
 
 def endorsement_number(endorsement: Endorsement) -> str:

@@ -12,6 +12,12 @@ refresh) are transient: the row is due again after a doubling backoff, and faile
 pushes.max_attempts. 43004 means the user no longer follows: they are marked unsubscribed and get
 nothing more. Any other error fails the row at once.
 
+No push goes out inside reminders.quiet_hours: one claimed then is due again at their end (deferred,
+never dropped). Reminders (kind REMINDER) also keep the resident's opt-out (提醒; skipped) and go
+out as reminders.channel says: template messages, or subscribe notifications (bizsend), where
+43101 (the user has not accepted the template) skips the row. A subscribe notification has no client_msg_id,
+so one that a dying sender sent but did not mark may arrive twice; template messages cannot.
+
 Waking: `wake()` nudges the sender at once instead of at its next scan. In this process it sets the
 event the loop (`run`) waits on; with Redis it also enqueues a wake job for the worker
 (bot/jobs.py) on the job queue, which only wakes: what was sent is the database's to know.
@@ -24,6 +30,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any
 
 from arq import ArqRedis, create_pool
@@ -31,11 +38,13 @@ from arq.connections import RedisSettings
 from redis.exceptions import RedisError
 from tortoise.expressions import Q
 
-from bot.config import PushesConfig, TemplatesConfig
+from bot.config import PushesConfig, RemindersConfig, TemplatesConfig
 from bot.metrics import Metrics
 from bot.state import StateStore
 from bot.wechat.api import BUSY, NETWORK, TOKEN_ERRORS, WeChatAPI, WeChatAPIError
-from models import Binding, Push, PushState, WeChatUser
+from models import Account, Binding, Push, PushState, WeChatUser
+from models.push import REMINDER
+from models.rules import SHENZHEN
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +53,7 @@ QUEUE_NAME = "rb:queue"
 WAKE_JOB = "wake_sender"
 
 REQUIRE_SUBSCRIBE = 43004
+SUBSCRIPTION_REFUSED = 43101  # bizsend: the user has not accepted (or has cancelled) the template
 QUOTA = 45009  # the API's daily quota (PROTOCOL.md §8.5): it comes back, so wait
 MINUTE_QUOTA = 45011
 TRANSIENT = frozenset({BUSY, NETWORK, QUOTA, MINUTE_QUOTA, *TOKEN_ERRORS})
@@ -79,6 +89,20 @@ def fit_template_data(data: dict[str, Any]) -> dict[str, Any]:
     return fitted
 
 
+def quiet_until(now: datetime, quiet_hours: str) -> datetime | None:
+    """The end of the quiet hours ("HH:MM-HH:MM", Shenzhen time, may pass midnight) `now` is inside, else None."""
+    if not quiet_hours:
+        return None
+    start, end = (clock_time.fromisoformat(part) for part in quiet_hours.split("-"))
+    local = now.astimezone(SHENZHEN)
+    at = local.time().replace(tzinfo=None)
+    inside = start <= at < end if start <= end else (at >= start or at < end)
+    if not inside:
+        return None
+    ends = datetime.combine(local.date(), end, SHENZHEN)
+    return ends if ends > local else ends + timedelta(days=1)
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -87,6 +111,7 @@ class PushSender:
     def __init__(
         self,
         config: PushesConfig,
+        reminders: RemindersConfig,
         templates: TemplatesConfig,
         wechat: WeChatAPI | None,
         store: StateStore,
@@ -96,6 +121,7 @@ class PushSender:
     ) -> None:
         """`queue_url`: the Redis of the worker's job queue, which `wake()` reaches; empty without Redis."""
         self._config = config
+        self._reminders = reminders
         self._templates = templates
         self._wechat = wechat
         self._store = store
@@ -144,6 +170,10 @@ class PushSender:
         return await Push.get(id=push_id) if claimed else None
 
     async def _send(self, row: Push, now: datetime) -> int:
+        quiet_end = quiet_until(now, self._reminders.quiet_hours)
+        if quiet_end is not None:
+            await self._defer(row, quiet_end)
+            return 0
         binding = await Binding.get_or_none(account_id=row.account_id)
         if binding is None:
             await self._close(row, PushState.SKIPPED, "unbound", last_error="no WeChat user bound to the account")
@@ -151,6 +181,9 @@ class PushSender:
         openid = binding.openid
         if await WeChatUser.filter(openid=openid, subscribed=False).exists():
             await self._close(row, PushState.SKIPPED, "unsubscribed", last_error="the user does not follow")
+            return 0
+        if row.kind == REMINDER and not await Account.filter(id=row.account_id, reminders_enabled=True).exists():
+            await self._close(row, PushState.SKIPPED, "opted_out", last_error="reminders turned off (提醒)")
             return 0
         template_id = getattr(self._templates, row.template, "")
         if not template_id:
@@ -162,10 +195,15 @@ class PushSender:
             return 0
         await self._pace()
         assert self._wechat is not None  # send_due returns early without a client
+        data = fit_template_data(row.data)
         try:
-            msgid = await self._wechat.send_template(
-                openid, template_id, fit_template_data(row.data), row.url or None, client_msg_id=row.client_msg_id
-            )
+            if row.kind == REMINDER and self._reminders.channel == "subscribe":
+                await self._wechat.send_subscribe(openid, template_id, data, row.url or None)
+                msgid = ""  # bizsend answers no msgid
+            else:
+                msgid = await self._wechat.send_template(
+                    openid, template_id, data, row.url or None, client_msg_id=row.client_msg_id
+                )
         except WeChatAPIError as exc:
             await self._failed(row, openid, exc, now)
             return 0
@@ -182,6 +220,10 @@ class PushSender:
             log.info("push %d (%s, account %d): the user does not follow; skipped", row.id, row.kind, row.account_id)
             await self._close(row, PushState.SKIPPED, "unsubscribed", last_error=error)
             return
+        if exc.errcode == SUBSCRIPTION_REFUSED:
+            log.info("push %d (%s, account %d): no accepted subscription; skipped", row.id, row.kind, row.account_id)
+            await self._close(row, PushState.SKIPPED, "refused", last_error=error)
+            return
         attempts = row.attempts + 1
         if exc.errcode not in TRANSIENT or attempts >= self._config.max_attempts:
             log.warning("push %d (%s, account %d) failed after %d attempt(s): %s", row.id, row.kind, row.account_id,
@@ -197,17 +239,23 @@ class PushSender:
         self._metrics.pushes.labels(row.kind, "retry").inc()
         self._next_due = due_at if self._next_due is None else min(self._next_due, due_at)
 
+    async def _defer(self, row: Push, due_at: datetime) -> None:
+        """Due again at `due_at`, the claim given up: not an attempt."""
+        await Push.filter(id=row.id, state=PushState.PENDING).update(due_at=due_at, claimed_until=None)
+        self._metrics.pushes.labels(row.kind, "deferred").inc()
+        self._next_due = due_at if self._next_due is None else min(self._next_due, due_at)
+
     async def _close(self, row: Push, state: PushState, result: str, **fields: Any) -> None:
         # Only a pending row: one whose lease ran out and that another sender finished is left as it is.
         await Push.filter(id=row.id, state=PushState.PENDING).update(state=state, claimed_until=None, **fields)
         self._metrics.pushes.labels(row.kind, result).inc()
 
     async def _pace(self) -> None:
-        """Wait for a slot within pushes.rate_per_second, counted in the state store by clock second,
+        """Wait for a slot within reminders.rate_per_second, counted in the state store by clock second,
         so every sender sharing the store (Redis: every process) keeps within it together."""
         while True:
             second = int(time.time())
-            if await self._store.incr(f"pushes:rate:{second}", ttl_s=2) <= self._config.rate_per_second:
+            if await self._store.incr(f"pushes:rate:{second}", ttl_s=2) <= self._reminders.rate_per_second:
                 return
             await asyncio.sleep(max(0.0, second + 1 - time.time()))
 

@@ -5,13 +5,14 @@ sender (bot/services/push_sender.py) exactly once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from models import Push
+from models import Account, AccountKind, Binding, Push
 
 
-async def add(
+def row(
     key: str,
     *,
     account_id: int,
@@ -20,11 +21,31 @@ async def add(
     data: dict[str, Any],
     url: str,
     due_at: datetime,
-) -> None:
-    """Write a push unless one with this key exists; inside the caller's transaction.
+) -> Push:
+    """A push not yet written: `add_all` writes it."""
+    return Push(key=key, account_id=account_id, kind=kind, template=template, data=data, url=url, due_at=due_at)
+
+
+async def add(key: str, **fields: Any) -> None:
+    """Write a push unless one with this key exists; inside the caller's transaction."""
+    await add_all([row(key, **fields)])
+
+
+async def add_all(rows: Iterable[Push]) -> None:
+    """Write each push unless one with its key exists, in one statement; inside the caller's transaction.
 
     ON CONFLICT DO NOTHING rather than catching the duplicate: on PostgreSQL a failed insert
     would abort the caller's whole transaction.
     """
-    row = Push(key=key, account_id=account_id, kind=kind, template=template, data=data, url=url, due_at=due_at)
-    await Push.bulk_create([row], ignore_conflicts=True)
+    await Push.bulk_create(list(rows), ignore_conflicts=True)
+
+
+async def own_bound_account(person: str) -> Account | None:
+    """The person's own personal account, when real-name verification proved it theirs and it is
+    bound to a WeChat user now: whom pushes about the person's records go to."""
+    account = await Account.get_or_none(
+        kind=AccountKind.PERSONAL, verified_id_hash=person, realname_verified_at__isnull=False
+    )
+    if account is None or not await Binding.exists(account_id=account.id):
+        return None
+    return account

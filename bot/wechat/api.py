@@ -30,6 +30,7 @@ REFRESH_LOCK_KEY = "wechat:token_refresh"
 TOKEN_PATH = "/cgi-bin/stable_token"
 SEND_PATH = "/cgi-bin/message/custom/send"
 TEMPLATE_PATH = "/cgi-bin/message/template/send"
+SUBSCRIBE_PATH = "/cgi-bin/message/subscribe/bizsend"
 MENU_PATH = "/cgi-bin/menu/create"
 MEDIA_PATH = "/cgi-bin/media/get"
 
@@ -85,6 +86,11 @@ def trim_utf8(text: str, limit: int) -> str:
     data = text.encode()
     # Cutting the bytes can split the last character; "ignore" drops exactly that partial one.
     return text if len(data) <= limit else data[:limit].decode(errors="ignore")
+
+
+def _keyword_values(data: dict[str, Any]) -> dict[str, Any]:
+    """A template's keywords as WeChat takes them: a plain value is wrapped as {"value": …}."""
+    return {k: v if isinstance(v, dict) else {"value": v} for k, v in data.items()}
 
 
 def _encode(payload: Any) -> bytes:
@@ -164,7 +170,7 @@ class WeChatAPI:
         payload: dict[str, Any] = {
             "touser": openid,
             "template_id": template_id,
-            "data": {k: v if isinstance(v, dict) else {"value": v} for k, v in data.items()},
+            "data": _keyword_values(data),
         }
         if url is not None:
             payload["url"] = url
@@ -172,6 +178,20 @@ class WeChatAPI:
             payload["client_msg_id"] = client_msg_id
         answer = await self.call("POST", TEMPLATE_PATH, json=payload)
         return str(answer.get("msgid", ""))
+
+    async def send_subscribe(
+        self, openid: str, template_id: str, data: dict[str, Any], page: str | None = None
+    ) -> None:
+        """A subscribe notification (订阅通知, PROTOCOL.md §8.3), to a user who accepted the template
+        (43101 otherwise). It has no client_msg_id, so WeChat does not drop a repeat."""
+        payload: dict[str, Any] = {
+            "touser": openid,
+            "template_id": template_id,
+            "data": _keyword_values(data),
+        }
+        if page is not None:
+            payload["page"] = page
+        await self.call("POST", SUBSCRIBE_PATH, json=payload)
 
     async def create_menu(self, menu: dict[str, Any]) -> None:
         await self.call("POST", MENU_PATH, json=menu)
