@@ -12,7 +12,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,10 +26,13 @@ from bot.metrics import Metrics
 from bot.services import pushes
 from bot.services.push_sender import PushSender
 from bot.state.memory import MemoryStore
-from models import Account, AccountKind, Binding, Push, PushState
+from models import Account, AccountKind, Binding, Permit, Push, PushState
+from models.records import add_years
+from models.rules import SHENZHEN
 from tests.fake_wechat_api import FakeWeChat
 from tests.harness import make_settings, through_fakes
-from tests.processes import REPO, bot_env, run_cli
+from tests.people import person, verified_account
+from tests.processes import REPO, ServeProcess, bot_env, run_cli
 from tests.services import PostgresServer, RedisServer
 
 OPENID = "oRESIDENT0000000000000000001"
@@ -245,3 +248,51 @@ async def test_serve_without_redis_sends_pushes_in_process_woken_by_its_changes(
     bot.server.app[SERVICES].push_sender.wake()  # as the admin API does after a change
     await eventually(lambda: len(fake_wechat.sent) == 1, 2, "the push delivered")
     assert (await Push.get()).state == PushState.SENT
+
+
+# -- the daily reminder scan ------------------------------------------------------------------
+async def holder_reminded_today() -> None:
+    """A verified, bound permit holder whose endorsement window opens today."""
+    number = "440304199001011233"
+    await verified_account(OPENID, number)
+    today = datetime.now(SHENZHEN).date()  # the scan's day is Shenzhen's
+    issued = add_years(today + timedelta(days=59), -1)  # A_1 - 59 is today (civil_code)
+    await Permit.create(permit_no="440300202500001", person=person(number), name="张三", issued_on=issued,
+                        anchor_on=issued)  # fmt: skip
+
+
+async def test_a_starting_worker_runs_the_days_reminder_scan_and_sends_what_it_finds(
+    tmp_path, fake_wechat, queue_url, sqlite_url, workers
+):
+    await holder_reminded_today()
+    env = worker_env(tmp_path, fake_wechat, queue_url, sqlite_url)
+    env["RB_WECHAT__TEMPLATES__ENDORSEMENT_REMINDER"] = "TPL_endorsement_reminder_1"
+    env["RB_REMINDERS__SEND_HOUR"] = "0"  # so that the day's reminders are due already
+    worker = WorkerProcess(tmp_path, env)
+    workers.append(worker)
+    await worker.start()
+    await eventually(lambda: len(fake_wechat.sent_templates) == 1, 10, "the reminder delivered")
+    [sent] = fake_wechat.sent_templates
+    assert sent["touser"] == OPENID and sent["data"]["thing2"] == {"value": "签注期已开始，请按时签注"}
+    assert await worker.stop() == 0
+    [row] = await Push.all()
+    assert row.key.endswith(":opens") and row.state == PushState.SENT
+
+
+async def test_serve_without_redis_runs_the_days_reminder_scan_itself(tmp_path, fake_wechat, sqlite_url):
+    await holder_reminded_today()
+    serve = ServeProcess(
+        tmp_path,
+        RB_DATABASE__URL=sqlite_url,
+        RB_WECHAT__APP_ID=fake_wechat.app_id,
+        RB_WECHAT__APP_SECRET=fake_wechat.app_secret,
+        RB_WECHAT__API_BASE_URL=fake_wechat.url,
+        RB_WECHAT__TEMPLATES__ENDORSEMENT_REMINDER="TPL_endorsement_reminder_1",
+        RB_REMINDERS__SEND_HOUR="0",
+    )
+    serve.start()
+    try:
+        await eventually(lambda: len(fake_wechat.sent_templates) == 1, 10, "the reminder delivered")
+    finally:
+        serve.kill()
+    assert fake_wechat.sent_templates[0]["touser"] == OPENID
