@@ -10,12 +10,14 @@ Template messages (PROTOCOL.md §8.2) go only to followers (43004 "require subsc
 `unfollow`ed), and one OpenID + `client_msg_id` is sent once within 10 minutes: WeChat documents
 only that the repeat is not sent, so the stand-in answers it as the first (errcode 0, the first
 msgid) and delivers nothing. `sent` holds what was delivered, and `calls` every request, so a
-test can tell a message sent twice from a request repeated.
+test can tell a message sent twice from a request repeated. Subscribe notifications (订阅通知,
+§8.3, bizsend) go likewise, with no client_msg_id; once a test has called `subscribe(openid,
+template_id)`, only the accepted (openid, template) pairs are sent and anyone else gets 43101.
 
 Beyond what the bot calls it has WeChat's temporary-media upload, through which `residence-bot chat`
 hands over the resident's photos (the bot then downloads them with media/get, as from WeChat), and
 one endpoint of its own, GET /dev/messages?openid=X&after=N: the customer-service and template
-messages sent to X after index N, and which running stand-in numbered them, for the chat client to
+messages (and subscribe notifications) sent to X after index N, and which running stand-in numbered them, for the chat client to
 show. Everything is kept in memory, for one development session.
 """
 
