@@ -258,7 +258,7 @@ class Engine:
         filled = Filled(scope, state.get("facts", {}))
         shown = _shown(state, step)
         try:
-            value = _parse(step, inp, Asked(ctx.today, scope), shown)
+            value = _parse(step, inp, Asked(ctx.today, scope, shown), shown)
             if step.check is not None:
                 value = await step.check(value, ctx, filled)
         except Again as again:
@@ -266,7 +266,7 @@ class Engine:
         except Ended as ended:
             return Outcome(ended.message, None)
         except Told as exc:
-            return Outcome(f"{exc.message}\n{step.again}", self._touch(state, ctx))
+            return Outcome(f"{exc.message}\n{step.again(shown)}", self._touch(state, ctx))
         note = ""
         if isinstance(value, Noted):
             note, value = value.note + "\n", value.value
@@ -294,7 +294,8 @@ class Engine:
             if not part.applies(filled):
                 continue
             if isinstance(part, Group):
-                if editing and state["answers"].get(part.name):
+                done = part.name in state["answers"]  # 「完成」 was said: with items, or none needed
+                if editing and done and (state["answers"][part.name] or not part.needs_items(filled)):
                     continue
                 return await self._new_item(flow, part, state, ctx)
             if editing and part.name in state["answers"]:
@@ -408,11 +409,12 @@ class Engine:
                 )
             return await self._new_item(flow, group, state, ctx)
         if text in _DONE:
-            if not items:
+            if not items and group.needs_items(Filled(state["answers"], state.get("facts", {}))):
                 return Outcome(
                     texts.NO_ITEMS.format(item=group.item) + "\n" + self._more_prompt(group, state),
                     self._touch(state, ctx),
                 )
+            state = {**state, "answers": {**state["answers"], group.name: items}}
             return await self._forward(flow, state, ctx, after=group.name)
         return Outcome(texts.MORE_EXPECTED, self._touch(state, ctx))
 
@@ -666,7 +668,7 @@ def _parse(step: Step, inp: Input, asked: Asked, choices: Sequence[Choice]) -> A
     if isinstance(inp, Click):  # never reaches a step: a click asks for a flow
         raise Invalid(texts.WANT_TEXT)
     text = normalise(inp)
-    if choices:
+    if choices and step.parse_in is None:
         return _choose(choices, text)
     if step.parse_in is not None:
         return step.parse_in(text, asked)

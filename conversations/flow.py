@@ -7,6 +7,10 @@ A step may do four things besides parsing the answer, each at its own moment:
   check         after parsing (I/O: is the username free, is the code right); may replace the
                 value and record facts for later steps (`Checked`)
   when          whether the step is asked at all, read from the answers and the facts so far
+
+A step whose choices are computed may read them with a parser of its own (`parse_in`, given the
+choices shown), to take several at once (「1 3」, 「全部」), and word its question around them
+(`question_with`), also for when there is none to choose.
 """
 
 from __future__ import annotations
@@ -114,6 +118,7 @@ class Asked:
 
     today: date
     answers: Answers
+    shown: tuple[Choice, ...] = ()  # the choices put with the question, for a parser that reads several
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,20 +172,25 @@ class Step:
     show: Callable[[Any], str] = str  # how the review displays the value
     short: str = ""  # the question again after a wrong answer, when the whole one is long
     sensitive: bool = False  # kept encrypted in the saved conversation (a phone number, an address)
+    question_with: Callable[[Sequence[Choice]], str] | None = None  # the question worded around its choices
 
     def applies(self, filled: Filled) -> bool:
         return self.when is None or self.when(filled)
 
     def prompt(self, choices: Sequence[Choice] = ()) -> str:
         shown = choices or self.choices
+        if self.question_with is not None:
+            return self.question_with(shown)
         if not shown:
             return self.question
         options = "\n".join(f"{i}. {c.label}" for i, c in enumerate(shown, 1))
         return f"{self.question}\n{options}\n（回复序号或文字）"
 
-    @property
-    def again(self) -> str:
-        """What a wrong answer is followed by: the short question."""
+    def again(self, shown: Sequence[Choice] = ()) -> str:
+        """What a wrong answer is followed by: the short question, or the whole of one worded
+        around its choices (they are what it asks about)."""
+        if self.question_with is not None and not self.short:
+            return self.question_with(shown)
         return self.short or self.question
 
 
@@ -194,6 +204,8 @@ class Group:
     steps: tuple[Step, ...]
     describe: Callable[[Answers], str]  # one item on one line, for the review and the summaries
     max_items: Callable[[Context], int] = lambda ctx: 50
+    # Whether 「完成」 needs an item: not when the form has others to submit (people chosen from a list).
+    needs_items: Callable[[Filled], bool] = lambda filled: True
     # Checks a whole item once its questions are answered: the item to keep, or Told (refused,
     # the batch goes on).
     check_item: Callable[[Context, Answers, Sequence[Answers]], Awaitable[Answers]] | None = None

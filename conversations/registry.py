@@ -13,6 +13,7 @@ from conversations import (
     register,
     residence,
     unit_apply,
+    unit_endorse,
 )
 from conversations.flow import Flow
 
@@ -25,6 +26,7 @@ FLOWS: tuple[Flow, ...] = (
     permit_apply.FLOW,
     endorse.FLOW,
     unit_apply.FLOW,
+    unit_endorse.FLOW,
     receipts.FLOW,
     progress.FLOW,
     acceptance_points.FLOW,

@@ -1,4 +1,4 @@
-"""The demo data lets a new user try 申领 and 代办 with `make chat`, and loads again after they did."""
+"""The demo data lets a new user try 申领, 代办 and 单位签注 with `make chat`, and loads again after they did."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from bot.dev.demo import PASSWORD, UNIT_USERNAME, demo_id_number, load_demo
 from conversations.flow import SHENZHEN
-from models import ApplicationKind, PermitApplication, Receipt
+from models import ApplicationKind, Endorsement, PermitApplication, Receipt
 from tests.harness import FIELD_KEY, Residents, make_settings
 
 
@@ -45,6 +45,16 @@ async def test_the_demo_unit_applies_for_a_demo_resident_it_employs(demo, fake_s
         await unit.send_text(answer)
     assert "代办已提交：受理1人" in await unit.send_text("确认")
     assert (await PermitApplication.get()).kind is ApplicationKind.UNIT
+
+
+async def test_the_demo_unit_endorses_the_demo_permit_holder_it_employs(demo, fake_sms):
+    unit = await log_in(demo, fake_sms, "单位", UNIT_USERNAME)
+    await unit.send_text("单位签注")
+    for answer in ("添加", "吴五", demo_id_number("19880505", 15)):  # demo_window
+        await unit.send_text(answer)
+    await unit.send_text("完成")
+    assert "单位签注已提交：签注1人" in await unit.send_text("确认")
+    assert (await Endorsement.get()).unit_id is not None
 
 
 async def test_demo_data_loads_again_after_applications_and_starts_over(demo, fake_sms):

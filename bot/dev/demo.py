@@ -5,8 +5,8 @@ account has passed real-name verification and is not bound: log in with 登录 (
 asks for the SMS code, which the `log` SMS provider prints in the `make run` terminal).
 
 `demo_unit` is a unit account of the employer the demo residents' social insurance names, so 代办
-can be tried for them (demo_a is eligible). Loading again starts over: the demo accounts'
-applications and receipts go with them.
+can be tried for them (demo_a is eligible), and 单位签注 (demo_window's permit is in its window).
+Loading again starts over: the demo accounts' applications and receipts go with them.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ second however close two submits come (a resident's own and a unit's for them, o
 `apply` looks first, so that the usual case is told plainly, and takes the unique violation for the
 race it is, inside a savepoint: on PostgreSQL a failed insert would otherwise abort the whole submit.
 
-A unit applies only for its people, so that knowing someone's ID number is not enough to act for
-them. A person is a unit's while either holds:
+A unit applies (and endorses, 单位签注) only for its people, so that knowing someone's ID number is
+not enough to act for them. A person is a unit's while either holds:
 - social insurance paid by the unit (the import's `employer` is the unit's name) is on record for
   one of the last three months: the current month and the two before it (a month's contribution
   is often recorded weeks late, so the current month alone would refuse most staff early in a month);
@@ -104,9 +104,8 @@ class Applications:
         )
         return await insured.exists() or await studying.exists()
 
-    async def unit_refusal(self, unit: Unit, applicant: Applicant, today: date) -> str | None:
-        """Why `unit` may not apply for this person now, or None. Asked when a person is added to
-        a batch and again at 确认, since records and applications change in between."""
+    async def not_units_person(self, unit: Unit, applicant: Applicant, today: date) -> str | None:
+        """Why this is not `unit`'s person by that name, or None: for 代办 and 单位签注 alike."""
         if not await self.is_unit_member(unit, applicant.person, today):
             return NOT_MEMBER
         names = await _recorded_names(applicant.person)
@@ -114,6 +113,14 @@ class Applications:
             return "没有这个身份证号码的居住登记记录，请本人先申报居住登记"
         if "".join(applicant.name.split()) not in names:
             return "姓名与这个身份证号码登记的姓名不一致，请核对"
+        return None
+
+    async def unit_refusal(self, unit: Unit, applicant: Applicant, today: date) -> str | None:
+        """Why `unit` may not apply for this person now, or None. Asked when a person is added to
+        a batch and again at 确认, since records and applications change in between."""
+        reason = await self.not_units_person(unit, applicant, today)
+        if reason is not None:
+            return reason
         assessment = await self.assessment(applicant.person, today)
         if not assessment.eligible:
             return _not_eligible(assessment)
