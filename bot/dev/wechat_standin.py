@@ -17,8 +17,9 @@ template_id)`, only the accepted (openid, template) pairs are sent and anyone el
 Beyond what the bot calls it has WeChat's temporary-media upload, through which `residence-bot chat`
 hands over the resident's photos (the bot then downloads them with media/get, as from WeChat), and
 one endpoint of its own, GET /dev/messages?openid=X&after=N: the customer-service and template
-messages (and subscribe notifications) sent to X after index N, and which running stand-in numbered them, for the chat client to
-show. Everything is kept in memory, for one development session.
+messages (and subscribe notifications) sent to X after index N, and which running stand-in
+numbered them, for the chat client to show. Everything is kept in memory, for one development
+session.
 """
 
 from __future__ import annotations
