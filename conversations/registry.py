@@ -11,6 +11,7 @@ from conversations import (
     realname,
     receipts,
     register,
+    reminders,
     residence,
     unit_apply,
     unit_endorse,
@@ -30,5 +31,6 @@ FLOWS: tuple[Flow, ...] = (
     receipts.FLOW,
     progress.FLOW,
     acceptance_points.FLOW,
+    reminders.FLOW,
     logout.FLOW,
 )
