@@ -283,6 +283,8 @@ async def test_serve_without_redis_runs_the_days_reminder_scan_itself(tmp_path, 
     await holder_reminded_today()
     serve = ServeProcess(
         tmp_path,
+        cwd=tmp_path,  # its memory-state guard file there: a bot serving from the repository does not count
+        RB_CONFIG=str(REPO / "config.yaml"),
         RB_DATABASE__URL=sqlite_url,
         RB_WECHAT__APP_ID=fake_wechat.app_id,
         RB_WECHAT__APP_SECRET=fake_wechat.app_secret,

@@ -69,6 +69,15 @@ class Services:
         field_key = settings.security.field_key.encode()
         sms_secret = hmac.new(field_key, b"rb-sms-codes", hashlib.sha256).digest()
         login_secret = hmac.new(field_key, b"rb-login-names", hashlib.sha256).digest()
+        push_sender = PushSender(
+            settings.pushes,
+            settings.reminders,
+            settings.wechat.templates,
+            wechat,
+            store,
+            metrics,
+            queue_url=settings.redis.url,
+        )
         return cls(
             rules=rules,
             security=security,
@@ -87,19 +96,11 @@ class Services:
                 metrics=metrics,
             ),
             acceptance_points=AcceptancePoints(),
-            submissions=Submissions(),
+            submissions=Submissions(wake_sender=push_sender.wake),
             receipts=receipts,
             applications=Applications(rules, receipts, residence, settings.applications),
             application_status=ApplicationLifecycle(receipts),
-            push_sender=PushSender(
-                settings.pushes,
-                settings.reminders,
-                settings.wechat.templates,
-                wechat,
-                store,
-                metrics,
-                queue_url=settings.redis.url,
-            ),
+            push_sender=push_sender,
             endorsements=Endorsements(rules, receipts, residence),
             reminders=Reminders(rules, settings.reminders),
             wechat=wechat,

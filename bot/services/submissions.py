@@ -38,6 +38,10 @@ class Submitted:
 
 
 class Submissions:
+    def __init__(self, wake_sender: Callable[[], None]) -> None:
+        """`wake_sender`: called once a submission has committed, for the pushes it wrote to go now."""
+        self._wake_sender = wake_sender
+
     async def once(
         self, submission_id: str, flow: str, openid: str, submit: Callable[[], Awaitable[Result]]
     ) -> Submitted:
@@ -58,4 +62,5 @@ class Submissions:
             if earlier is None:  # a conflict of the submit's own records, not of this claim
                 raise
             return Submitted(reply_from_json(earlier.reply), earlier.reference, first=False)
+        self._wake_sender()  # an endorsement's push, say: the resident hears of it now, not at the next scan
         return Submitted(result.reply, result.reference, first=True)
