@@ -129,9 +129,11 @@ def _parser() -> argparse.ArgumentParser:
     set_status.set_defaults(run=_application_set_status)
 
     remind = commands.add_parser(
-        "remind", help="run the endorsement reminder scan now, as if today were --as-of, and send what it finds"
+        "remind",
+        help="run the endorsement reminder scan now, as if today were --as-of, and send what it finds at once "
+        "(inside quiet hours: at their end)",
     )
-    remind.add_argument("--as-of", required=True, type=_day, metavar="YYYY-MM-DD", help="the day to scan for")
+    remind.add_argument("--as-of", type=_day, metavar="YYYY-MM-DD", help="the day to scan for (default: today)")
     remind.add_argument("--dry-run", action="store_true", help="print what would be reminded; write and send nothing")
     remind.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     remind.set_defaults(run=_remind)
@@ -422,13 +424,16 @@ def _remind(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services import Services
     from bot.services.reminders import Found, reminder_text
     from bot.state import open_store
+    from models.rules import SHENZHEN
+
+    as_of: date = args.as_of or datetime.now(SHENZHEN).date()
 
     async def run() -> tuple[list[Found], int]:
         store = open_store(settings)
         try:
             async with aiohttp.ClientSession() as session, db.Database(settings.database.url):
                 services = Services.build(settings, store, session, Metrics())
-                found = await services.reminders.scan(args.as_of, due_at=datetime.now(UTC), dry_run=args.dry_run)
+                found = await services.reminders.scan(as_of, due_at=datetime.now(UTC), dry_run=args.dry_run)
                 # Sent from here through the outbox's claims, as set-status does: at once (quiet hours
                 # aside), whatever reminders.send_hour says; a running worker may take some of them.
                 sent = 0 if args.dry_run else await services.push_sender.send_due()
@@ -446,9 +451,9 @@ def _remind(settings: Settings, args: argparse.Namespace) -> int:
         )
     new = sum(not item.existing for item in found)
     if args.dry_run:
-        print(f"{len(found)} reminder(s) for {args.as_of.isoformat()}; dry run: nothing written or sent")
+        print(f"{len(found)} reminder(s) for {as_of.isoformat()}; dry run: nothing written or sent")
         return 0
-    print(f"{len(found)} reminder(s) for {args.as_of.isoformat()}, {new} new; pushes sent now: {sent}")
+    print(f"{len(found)} reminder(s) for {as_of.isoformat()}, {new} new; pushes sent now: {sent}")
     if not settings.wechat.templates.endorsement_reminder:
         print("wechat.templates.endorsement_reminder is not set: reminders are skipped, not sent")
     return 0

@@ -100,3 +100,9 @@ async def test_quiet_hours_hold_what_it_writes_until_they_end(env, fake_wechat):
     assert result.stdout.splitlines()[-1] == "1 reminder(s) for 2026-03-03, 1 new; pushes sent now: 0"
     [row] = await pushes(env)
     assert row.state is PushState.PENDING and fake_wechat.sent_templates == []
+
+
+async def test_without_as_of_it_scans_today_in_shenzhen(env):
+    result = await remind(env, "--dry-run")
+    today = datetime.now(SHENZHEN).date().isoformat()
+    assert result.returncode == 0 and result.stdout.endswith(f"for {today}; dry run: nothing written or sent\n")
