@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
+from bot.config import RemindersConfig
 from bot.dev.demo import PASSWORD, RESIDENTS, load_demo
+from bot.services.reminders import Reminders
 from bot.services.security import FieldCipher
 from conversations.flow import SHENZHEN
 from conversations.parsers import resident_id
 from models import Account
+from models.rules import Rules
 from tests.harness import FIELD_KEY, Residents, make_settings
 
 
@@ -81,3 +84,18 @@ async def _log_in(residents, fake_sms, username: str):
 
 async def _log_in_and_ask(residents, fake_sms, username: str) -> str:
     return await (await _log_in(residents, fake_sms, username)).send_text("办证资格")
+
+
+async def test_the_demo_permit_holders_get_the_reminders_the_readme_shows(db):
+    today = datetime.now(SHENZHEN).date()
+    await load_demo(FIELD_KEY, today)
+    reminders = Reminders(Rules(), RemindersConfig())
+
+    async def kinds_on(days: int) -> list[tuple[str, str]]:
+        day = today + timedelta(days=days)
+        found = await reminders.scan(day, due_at=reminders.due_at(day), dry_run=True)
+        return [(f.holder.split("（")[1].rstrip("）"), f.reminder.kind) for f in found]
+
+    assert await kinds_on(23) == [("demo_window", "due7")]
+    assert await kinds_on(29) == [("demo_window", "due1")]
+    assert await kinds_on(31) == [("demo_window", "suspended")]
