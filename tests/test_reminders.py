@@ -69,9 +69,7 @@ async def test_the_scan_writes_the_days_reminder_for_the_permits_verified_holder
 
 
 async def test_a_second_scan_of_the_day_writes_nothing_new(db):
-    await verified_account(OPENID, ZHANG)
-    await permit_of(ZHANG)
-    await scan(OPENS)
+    await reminder_written()
     [again] = await scan(OPENS)
     assert again.existing and await Push.all().count() == 1
 
@@ -144,6 +142,13 @@ async def test_an_endorsed_permit_is_reminded_of_its_next_period_not_of_the_clos
 
 
 # -- sending ------------------------------------------------------------------------------------
+async def reminder_written() -> Account:
+    """The holder's account, and the window-opening reminder of their permit in the outbox."""
+    account = await verified_account(OPENID, ZHANG)
+    await permit_of(ZHANG)
+    await scan(OPENS)
+    return account
+
 def reminder_sender(session, fake_wechat, store, **config):
     templates = TemplatesConfig(endorsement_reminder=REMINDER_TEMPLATE)
     return make_sender(session, fake_wechat, store, templates=templates, reminders=RemindersConfig(**config))
@@ -161,9 +166,7 @@ def memory_store() -> MemoryStore:
 
 
 async def test_a_reminder_goes_out_as_a_template_message_with_its_client_msg_id(db, session, fake_wechat, memory_store):
-    await verified_account(OPENID, ZHANG)
-    await permit_of(ZHANG)
-    await scan(OPENS)
+    await reminder_written()
     sender = reminder_sender(session, fake_wechat, memory_store, quiet_hours="")
     assert await sender.send_due(shenzhen(OPENS, 9)) == 1
     [sent] = fake_wechat.sent_templates
@@ -209,9 +212,7 @@ def test_quiet_hours_end_when_they_say(quiet, at, until):
 
 
 async def test_a_resident_who_turned_reminders_off_is_not_sent_them(db, session, fake_wechat, memory_store):
-    account = await verified_account(OPENID, ZHANG)
-    await permit_of(ZHANG)
-    await scan(OPENS)
+    account = await reminder_written()
     await Account.filter(id=account.id).update(reminders_enabled=False)
     assert await reminder_sender(session, fake_wechat, memory_store, quiet_hours="").send_due() == 0
     row = await Push.get()
@@ -220,9 +221,7 @@ async def test_a_resident_who_turned_reminders_off_is_not_sent_them(db, session,
 
 
 async def test_the_subscribe_channel_sends_a_subscribe_notification(db, session, fake_wechat, memory_store):
-    await verified_account(OPENID, ZHANG)
-    await permit_of(ZHANG)
-    await scan(OPENS)
+    await reminder_written()
     fake_wechat.subscribe(OPENID, REMINDER_TEMPLATE)
     sender = reminder_sender(session, fake_wechat, memory_store, quiet_hours="", channel="subscribe")
     assert await sender.send_due() == 1
@@ -234,9 +233,7 @@ async def test_the_subscribe_channel_sends_a_subscribe_notification(db, session,
 
 
 async def test_a_subscribe_notification_the_user_did_not_accept_is_skipped(db, session, fake_wechat, memory_store):
-    await verified_account(OPENID, ZHANG)
-    await permit_of(ZHANG)
-    await scan(OPENS)
+    await reminder_written()
     fake_wechat.subscribe("o_someone_else", REMINDER_TEMPLATE)  # OPENID accepted nothing: 43101
     sender = reminder_sender(session, fake_wechat, memory_store, quiet_hours="", channel="subscribe")
     assert await sender.send_due() == 0
@@ -246,9 +243,7 @@ async def test_a_subscribe_notification_the_user_did_not_accept_is_skipped(db, s
 
 
 async def test_a_subscribe_notification_to_someone_who_unfollowed_marks_them(db, session, fake_wechat, memory_store):
-    await verified_account(OPENID, ZHANG)
-    await permit_of(ZHANG)
-    await scan(OPENS)
+    await reminder_written()
     fake_wechat.unfollow(OPENID)
     sender = reminder_sender(session, fake_wechat, memory_store, quiet_hours="", channel="subscribe")
     assert await sender.send_due() == 0
@@ -257,9 +252,7 @@ async def test_a_subscribe_notification_to_someone_who_unfollowed_marks_them(db,
 
 
 async def test_a_transient_error_on_a_subscribe_notification_is_retried(db, session, fake_wechat, memory_store):
-    await verified_account(OPENID, ZHANG)
-    await permit_of(ZHANG)
-    await scan(OPENS)
+    await reminder_written()
     fake_wechat.fail_next(SUBSCRIBE_PATH, -1, times=3)  # the client's own retries, then the outbox's
     sender = reminder_sender(session, fake_wechat, memory_store, quiet_hours="", channel="subscribe")
     now = datetime.now(UTC)

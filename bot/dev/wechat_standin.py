@@ -313,7 +313,9 @@ class DevWeChat:
         self._deliver("custom", data)
         return _ok()
 
-    async def _template_send(self, request: web.Request) -> web.Response:
+    async def _notice(self, request: web.Request) -> dict[str, Any]:
+        """A template message's or subscribe notification's body, refused as WeChat refuses it:
+        no recipient, no template, no data, or a recipient who does not follow."""
         self._check_token(request)
         data = await self._json(request)
         if not data.get("touser"):
@@ -322,9 +324,13 @@ class DevWeChat:
             raise _Refusal(40037)
         if not isinstance(data.get("data"), dict):
             raise _Refusal(47001)
-        openid = data["touser"]
-        if openid in self.unfollowed:
+        if data["touser"] in self.unfollowed:
             raise _Refusal(43004)
+        return data
+
+    async def _template_send(self, request: web.Request) -> web.Response:
+        data = await self._notice(request)
+        openid = data["touser"]
         now = self.clock()
         client_msg_id = data.get("client_msg_id")
         if client_msg_id:
@@ -341,17 +347,8 @@ class DevWeChat:
     async def _subscribe_send(self, request: web.Request) -> web.Response:
         """订阅通知 (PROTOCOL.md §8.3): like a template message, but only to a user who accepted the
         template (43101 otherwise), with `page` for the link, no client_msg_id and no msgid."""
-        self._check_token(request)
-        data = await self._json(request)
-        if not data.get("touser"):
-            raise _Refusal(40003)
-        if not data.get("template_id"):
-            raise _Refusal(40037)
-        if not isinstance(data.get("data"), dict):
-            raise _Refusal(47001)
+        data = await self._notice(request)
         openid = data["touser"]
-        if openid in self.unfollowed:
-            raise _Refusal(43004)
         if self.subscriptions and (openid, data["template_id"]) not in self.subscriptions:
             raise _Refusal(43101)
         self.sent_subscribes.append(data)

@@ -88,9 +88,18 @@ def trim_utf8(text: str, limit: int) -> str:
     return text if len(data) <= limit else data[:limit].decode(errors="ignore")
 
 
-def _keyword_values(data: dict[str, Any]) -> dict[str, Any]:
-    """A template's keywords as WeChat takes them: a plain value is wrapped as {"value": …}."""
-    return {k: v if isinstance(v, dict) else {"value": v} for k, v in data.items()}
+def _notice(openid: str, template_id: str, data: dict[str, Any], link: tuple[str, str | None]) -> dict[str, Any]:
+    """A template message's or subscribe notification's body; a plain keyword value is wrapped as
+    {"value": …}, and the link goes under its key (url, page) when there is one."""
+    payload: dict[str, Any] = {
+        "touser": openid,
+        "template_id": template_id,
+        "data": {k: v if isinstance(v, dict) else {"value": v} for k, v in data.items()},
+    }
+    key, target = link
+    if target is not None:
+        payload[key] = target
+    return payload
 
 
 def _encode(payload: Any) -> bytes:
@@ -167,13 +176,7 @@ class WeChatAPI:
         `data` maps keywords to values; a plain value is wrapped as {"value": …}. WeChat sends one
         message per openid + client_msg_id within 10 minutes.
         """
-        payload: dict[str, Any] = {
-            "touser": openid,
-            "template_id": template_id,
-            "data": _keyword_values(data),
-        }
-        if url is not None:
-            payload["url"] = url
+        payload = _notice(openid, template_id, data, link=("url", url))
         if client_msg_id is not None:
             payload["client_msg_id"] = client_msg_id
         answer = await self.call("POST", TEMPLATE_PATH, json=payload)
@@ -184,13 +187,7 @@ class WeChatAPI:
     ) -> None:
         """A subscribe notification (订阅通知, PROTOCOL.md §8.3), to a user who accepted the template
         (43101 otherwise). It has no client_msg_id, so WeChat does not drop a repeat."""
-        payload: dict[str, Any] = {
-            "touser": openid,
-            "template_id": template_id,
-            "data": _keyword_values(data),
-        }
-        if page is not None:
-            payload["page"] = page
+        payload = _notice(openid, template_id, data, link=("page", page))
         await self.call("POST", SUBSCRIBE_PATH, json=payload)
 
     async def create_menu(self, menu: dict[str, Any]) -> None:
