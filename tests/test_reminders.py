@@ -149,6 +149,7 @@ async def reminder_written() -> Account:
     await scan(OPENS)
     return account
 
+
 def reminder_sender(session, fake_wechat, store, **config):
     templates = TemplatesConfig(endorsement_reminder=REMINDER_TEMPLATE)
     return make_sender(session, fake_wechat, store, templates=templates, reminders=RemindersConfig(**config))
