@@ -28,7 +28,7 @@ from bot.services.errors import Told
 from bot.services.submissions import Submitted
 from bot.text import normalise
 from bot.wechat.reply import Reply
-from conversations import texts
+from conversations import phrases, texts
 from conversations.flow import (
     EVERYONE,
     Again,
@@ -230,7 +230,15 @@ class Engine:
             return Outcome(notice + texts.ALREADY_SUBMITTED.format(reference=state["done"]), state)
         if isinstance(inp, Image):
             return Outcome(notice + texts.IMAGE_NOT_EXPECTED, state)
-        return Outcome(notice + texts.NOT_UNDERSTOOD + "\n\n" + await self.menu(ctx), state)
+        if text is None or notice:  # after a timeout notice the answer was meant for the lost question
+            return Outcome(notice + texts.NOT_UNDERSTOOD + "\n\n" + await self.menu(ctx), state)
+        understood = phrases.understand(text, [f.key for f in await self.offered(ctx)])
+        if len(understood.keys) == 1:
+            then = state.get("then") if state else None
+            return await self._start(understood.keys[0], ctx, notice=notice, then=then)
+        if understood.keys:
+            return Outcome(notice + phrases.offer(understood.keys), state)
+        return Outcome(notice + (understood.small_talk or phrases.NOTHING_FITS), state)
 
     def _interrupted(self, flow: Flow, state: State, wanted: MenuKey, inp: Input, ctx: Context) -> Outcome:
         """Another flow asked for in the middle of a form: say which form is open, and offer to go on or leave."""
