@@ -1,15 +1,22 @@
 """办证资格 (ELIGIBILITY): may I apply for a residence permit, and if not, when? No questions.
 
-The reply lists each condition of the closest route (Art. 19) with ✓ or ✗ and its numbers, the
+A resident who holds a permit is told what they need instead: 签注 in the window (with the last
+day), 补办签注 while suspended (with the last day before cancellation), nothing before the window
+but its dates; only a cancelled permit leads on to a new application and the verdict. The
+verdict lists each condition of the closest route (Art. 19) with ✓ or ✗ and its numbers, the
 earliest date for what is missing, and the next step.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from conversations.flow import Answers, Audience, Context, Finished, Flow
 from conversations.keys import MenuKey
 from conversations.requirements import NOT_REALNAME, realname_verified
+from models import Permit
 from models.eligibility import Assessment, RouteVerdict, assess
+from models.permit_cycle import PermitStatus
 
 ROUTE_NAMES = {
     "A": "居住登记＋社保（第十九条第一项）",
@@ -23,8 +30,43 @@ async def _answer(ctx: Context, answers: Answers) -> Finished:
     person = account.person if account is not None else None
     if person is None:  # the requirement said so; whatever happens, no records without verification
         return Finished(NOT_REALNAME.message)
+    held = await _held_permit(ctx, person)
+    if held is not None and held[1].state != "cancelled":
+        return Finished(held_advice(*held))
     records = await ctx.services.residence.person_records(person)
-    return Finished(render(assess(records, ctx.services.rules, ctx.today), ctx))
+    verdict = render(assess(records, ctx.services.rules, ctx.today), ctx)
+    return Finished(verdict if held is None else f"{held_advice(*held)}\n\n{verdict}")
+
+
+async def _held_permit(ctx: Context, person: str) -> tuple[Permit, PermitStatus] | None:
+    """The person's permit that still counts (the newest not cancelled), else the newest cancelled one."""
+    endorsements = ctx.services.endorsements
+    held = [(p, await endorsements.status(p, ctx.today)) for p in await endorsements.permits_of(person)]
+    live = [pair for pair in held if pair[1].state != "cancelled"]
+    return next(iter(live or held), None)
+
+
+def held_advice(permit: Permit, status: PermitStatus) -> str:
+    """What a resident who holds a permit needs instead of a new application: 签注, 补办签注, or, once
+    it is cancelled, a new application (the verdict follows)."""
+    number = permit.permit_no
+    if status.state == "active":
+        return (
+            f"您已持有居住证{number}，正常使用中，不需要重新申领。\n"
+            f"下次签注期：{status.window_opens.isoformat()}至{status.window_closes.isoformat()}，到时回复「签注」办理。"
+        )
+    if status.state == "window":
+        return (
+            f"您已持有居住证{number}，现在正是签注期，请在{status.window_closes.isoformat()}前（含当天）签注：\n"
+            "回复「签注」办理，不需要重新申领。"
+        )
+    last_day = status.cancelled_from - timedelta(days=1)
+    if status.state == "suspended":
+        return (
+            f"您的居住证{number}未按期签注，已于{status.suspended_from.isoformat()}暂停使用。\n"
+            f"{last_day.isoformat()}前（含当天）可以补办签注：回复「签注」办理，不需要重新申领。"
+        )
+    return f"您的居住证{number}已于{status.cancelled_from.isoformat()}注销，需要重新申领。申领条件如下："
 
 
 def render(assessment: Assessment, ctx: Context) -> str:
