@@ -153,8 +153,16 @@ class Engine:
         notice = ""
         if state is not None and self._expired(state, ctx):
             # Only a flow in progress lost anything; an old "submitted" marker just goes.
-            notice = texts.TIMED_OUT + "\n\n" if "step" in state else ""
+            lost = self._flow_of(state) if "step" in state else None
             state = None
+            if lost is not None:
+                notice = texts.TIMED_OUT.format(
+                    minutes=int(self.idle_timeout.total_seconds() // 60), title=lost.title, keyword=lost.key.keyword
+                )
+                if not _asks_for_something(inp):
+                    # The answer was meant for the question that timed out: the notice is the whole reply.
+                    return Outcome(notice, None)
+                notice += "\n\n"
         active = state is not None and "step" in state
         flow = self._flow_of(state) if active else None
         if (
@@ -230,7 +238,7 @@ class Engine:
             return Outcome(notice + texts.ALREADY_SUBMITTED.format(reference=state["done"]), state)
         if isinstance(inp, Image):
             return Outcome(notice + texts.IMAGE_NOT_EXPECTED, state)
-        if text is None or notice:  # after a timeout notice the answer was meant for the lost question
+        if text is None:
             return Outcome(notice + texts.NOT_UNDERSTOOD + "\n\n" + await self.menu(ctx), state)
         understood = phrases.understand(text, [f.key for f in await self.offered(ctx)])
         if len(understood.keys) == 1:
@@ -622,6 +630,17 @@ async def _unmet(flow: Flow, ctx: Context) -> Missing | None:
         if missing is not None:
             return missing
     return None
+
+
+def _asks_for_something(inp: Input) -> bool:
+    """Whether `inp` starts something on its own (a flow keyword, a menu click, a command), rather
+    than answering a question."""
+    if isinstance(inp, Click):
+        return True
+    if isinstance(inp, str):
+        text = normalise(inp)
+        return MenuKey.from_keyword(text) is not None or Command.parse(text) is not None
+    return False
 
 
 def _takes(flow: Flow, state: State) -> bool:

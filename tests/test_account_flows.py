@@ -184,7 +184,7 @@ async def test_a_registration_left_idle_times_out(bot, resident, fake_sms, setti
     await register(resident, fake_sms)
     later = datetime.now(UTC) + timedelta(minutes=settings.state.idle_timeout_minutes + 1)
     bot.app[DISPATCHER].clock = lambda: later
-    assert "超过规定时间" in await resident.send_text("确认")
+    assert (await resident.send_text("确认")).endswith("回复「注册」重新开始。")
     assert await Account.all().count() == 0
 
 

@@ -135,12 +135,24 @@ async def test_repeated_confirm_after_submit_gives_the_reference_not_a_second_su
     assert len(submissions) == 1
 
 
-async def test_idle_flow_times_out_with_a_notice_and_the_menu(bot, resident, settings):
+async def test_an_idle_flow_times_out_with_one_notice_and_the_answer_that_woke_it_is_not_refused(
+    bot, resident, settings
+):
     await resident.send_text("签注")
     later = datetime.now(UTC) + timedelta(minutes=settings.state.idle_timeout_minutes + 1)
     bot.app[DISPATCHER].clock = lambda: later
     reply = await resident.send_text("1")
-    assert "超过规定时间没有操作" in reply and "请回复关键词或序号" in reply
+    assert reply.startswith("超过30分钟没有回复，「") and reply.endswith("回复「签注」重新开始。")
+    assert "没有理解" not in reply and "\n" not in reply
+
+
+async def test_a_keyword_after_a_timeout_starts_its_flow_after_the_notice(bot, resident, settings):
+    await resident.send_text("签注")
+    later = datetime.now(UTC) + timedelta(minutes=settings.state.idle_timeout_minutes + 1)
+    bot.app[DISPATCHER].clock = lambda: later
+    reply = await resident.send_text("签注")
+    notice, _, rest = reply.partition("\n\n")
+    assert notice.startswith("超过30分钟没有回复") and rest
 
 
 async def test_a_flow_changed_by_a_redeploy_restarts_politely(start_bot, settings, submissions, bot):

@@ -74,7 +74,7 @@ async def test_no_timeout_notice_long_after_a_completed_flow(bot, resident):
     later = datetime.now(UTC) + timedelta(hours=2)
     bot.app[DISPATCHER].clock = lambda: later
     reply = await resident.send_text("受理点")
-    assert "超过规定时间" not in reply and "请发送您的位置" in reply
+    assert "没有回复" not in reply and "请发送您的位置" in reply
 
 
 async def test_a_begin_cancelled_while_waiting_for_the_lock_leaves_no_claim():
