@@ -163,8 +163,20 @@ async def test_a_new_code_replaces_the_earlier_one(codes, fake_sms):
     await codes.send(PHONE, PURPOSE, openid=USER, now=NOW)
     second = fake_sms.last_code(PHONE)
     if first != second:
-        assert (await refusal(codes.verify(PHONE, PURPOSE, first))).startswith("验证码不正确")
+        assert (await refusal(codes.verify(PHONE, PURPOSE, first))).startswith("这是之前一条短信的验证码")
     await codes.verify(PHONE, PURPOSE, second)
+
+
+async def test_an_old_code_after_a_resend_is_refused_pointing_to_the_newest_message(codes, fake_sms):
+    sent = []
+    for _ in range(3):
+        await codes.send(PHONE, PURPOSE, openid=USER, now=NOW)
+        sent.append(fake_sms.last_code(PHONE))
+    for old in {*sent[:2]} - {sent[2]}:
+        reply = await refusal(codes.verify(PHONE, PURPOSE, old))
+        assert "请使用最新的一条短信" in reply and "还可以再试" in reply
+    assert (await refusal(codes.verify(PHONE, PURPOSE, wrong(sent[2])))).startswith("验证码不正确")
+    await codes.verify(PHONE, PURPOSE, sent[2])
 
 
 async def test_a_new_code_starts_with_all_its_tries(make_codes, fake_sms):

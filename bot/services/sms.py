@@ -47,8 +47,10 @@ TOO_MANY_FOR_USER = "您获取验证码的次数太多了，请在{minutes}分�
 TOO_MANY_FOR_PHONE = "这个手机号获取验证码的次数太多了，请在{minutes}分钟后再试。"
 BUDGET_SPENT = "现在获取验证码的人太多了，请在1分钟后再试。"
 SEND_FAILED = "短信发送失败，请稍后再试。"
+EARLIER_KEPT = 3  # replaced codes recognised as such
 NO_CODE = "验证码已过期，请回复「重发」获取新的验证码。"
 WRONG_CODE = "验证码不正确，还可以再试{remaining}次。"
+REPLACED_CODE = "这是之前一条短信的验证码，已经失效：请使用最新的一条短信里的验证码（还可以再试{remaining}次）。"
 VOIDED = "验证码输错次数太多，已经失效，请回复「重发」获取新的验证码。"
 
 
@@ -129,8 +131,12 @@ class SmsCodes:
         code = f"{secrets.randbelow(10**6):06d}"
         if not await self._provider.send(phone, purpose, code):
             raise SmsError(SEND_FAILED)
-        record = {"id": secrets.token_hex(8), "hash": self._hash(phone, purpose, code)}
-        await self._store.set(self._code_key(phone, purpose), json.dumps(record), self._config.code_ttl_s)
+        key = self._code_key(phone, purpose)
+        before = await self._store.get(key)
+        # The codes it replaces, kept only to tell someone who types one of them which message to use.
+        earlier = [json.loads(before)["hash"], *json.loads(before).get("earlier", [])][:EARLIER_KEPT] if before else []
+        record = {"id": secrets.token_hex(8), "hash": self._hash(phone, purpose, code), "earlier": earlier}
+        await self._store.set(key, json.dumps(record), self._config.code_ttl_s)
 
     async def verify(self, phone: str, purpose: str, code: str) -> None:
         """Accept the code once; SmsError says why it is refused (none, wrong, too many tries)."""
@@ -156,6 +162,8 @@ class SmsCodes:
         if tries == limit:
             await self._store.delete(key)
             raise SmsError(VOIDED)
+        if self._hash(phone, purpose, code) in record.get("earlier", []):
+            raise SmsError(REPLACED_CODE.format(remaining=limit - tries))
         raise SmsError(WRONG_CODE.format(remaining=limit - tries))
 
     async def _count(self, phone: str, purpose: str, openid: str, now: datetime) -> None:
