@@ -469,6 +469,10 @@ class Engine:
 
     async def _review(self, flow: Flow, state: State, text: str | None, ctx: Context) -> Outcome:
         if text in CONFIRM_WORDS:
+            if flow.review and state.get("sid") and await ctx.services.submissions.done(state["sid"]):
+                # A repeat of a 确认 another process has carried out: its answer, not a check of what
+                # that submission itself changed (a permit endorsed is no longer in its window).
+                return await self._submit(flow, state, ctx)
             missing = await _unmet(flow, ctx)
             if missing is not None:  # something changed since the start (an account unbound, a rule no longer met)
                 return Outcome(missing.message + "\n\n" + texts.CONFIRM_LATER, self._touch(state, ctx))

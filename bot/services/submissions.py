@@ -42,6 +42,10 @@ class Submissions:
         """`wake_sender`: called once a submission has committed, for the pushes it wrote to go now."""
         self._wake_sender = wake_sender
 
+    async def done(self, submission_id: str) -> bool:
+        """Whether this id was submitted already (its repeat is answered as the first was, unchecked)."""
+        return await Submission.exists(id=submission_id)
+
     async def once(
         self, submission_id: str, flow: str, openid: str, submit: Callable[[], Awaitable[Result]]
     ) -> Submitted:

@@ -52,6 +52,27 @@ async def test_two_processes_confirming_the_same_review_endorse_once(bot, start_
     assert await Endorsement.all().count() == 1
 
 
+async def test_a_confirm_on_a_second_process_after_the_first_finished_gets_the_same_receipt(
+    bot, start_bot, settings, resident
+):
+    # Found flaky: the second 确认 re-checked the requirements after the first had endorsed the
+    # permit, found it no longer in its window, and was told so instead of the receipt.
+    await endorsable_resident(resident)
+    await up_to_review(resident)
+    here = bot.app[DISPATCHER].store
+    begin = await here.begin("peek", resident.openid)
+    await here.abort(begin.turn)
+    there = MemoryStore(dedup_ttl_s=3600, lock_timeout_s=5)
+    claim = await there.begin("seed", resident.openid)
+    await there.commit(claim.turn, begin.turn.state, 3600, "")
+    other = Residents(await start_bot(settings, store=there), settings)(resident.openid)
+    first = await resident.send_text("确认")
+    second = await other.send_text("确认")
+    [receipt] = await Receipt.all()
+    assert receipt.number in first and receipt.number in second
+    assert await Endorsement.all().count() == 1
+
+
 async def test_two_submits_of_their_own_for_the_same_period_endorse_once(settings, resident, bot):
     # Two submission ids (the resident's 签注 and a unit's 单位签注, say): the unique key decides.
     held = await endorsable_resident(resident)
