@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 
+from bot.services.logins import AccountLocked
 from bot.services.security import hash_password
 from bot.wechat.api import WeChatAPIError
-from conversations.flow import Audience, Checked, Choice, Context, Filled, Finished, Flow, Step
+from conversations.flow import Audience, Checked, Choice, Context, Ended, Filled, Finished, Flow, Step
 from conversations.keys import MenuKey
 from conversations.parsers import new_password, username
 from conversations.verification import code_step
@@ -25,19 +26,23 @@ log = logging.getLogger(__name__)
 
 PURPOSE = "login"
 KINDS = {"个人": AccountKind.PERSONAL, "单位": AccountKind.UNIT}
+LOCKED_NEXT = "到时回复「登录」重新登录；忘记了密码，可以带身份证到受理点办理（回复「受理点」查询地址）。"
 SIGNED_OUT_ELSEWHERE = (
     "您的居住证助手账号已在另一个微信上登录，本微信已解除绑定。如果不是您本人操作，请尽快到受理点处理。"
 )
 
 
 async def _check_password(password: str, ctx: Context, answers: Filled) -> Checked:
-    login = await ctx.services.logins.check_password(
-        username=answers["login.username"],
-        password=password,
-        kind=KINDS[answers["login.kind"]],
-        openid=ctx.openid,
-        now=ctx.now,
-    )
+    try:
+        login = await ctx.services.logins.check_password(
+            username=answers["login.username"],
+            password=password,
+            kind=KINDS[answers["login.kind"]],
+            openid=ctx.openid,
+            now=ctx.now,
+        )
+    except AccountLocked as exc:  # asking for the password again would be a dead end
+        raise Ended(exc.message + LOCKED_NEXT) from None
     # The password itself is never kept: only what the next questions need to know.
     facts = {
         "account_id": login.account_id,

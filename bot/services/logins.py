@@ -35,6 +35,11 @@ from models.rules import SHENZHEN
 NOBODY_TTL_S = 7 * 86400  # how long a name with no account keeps its count of wrong tries
 
 WRONG = "用户名或密码不对，还可以再试{remaining}次。请重新输入密码；用户名输错了请回复「返回」。"
+class AccountLocked(AccountError):
+    """The account (or, alike, a name with none) is locked until the time the message says: no
+    password is checked before then, so the login goes no further."""
+
+
 LOCKED = "账号已锁定，请在{until:%H:%M}以后再试。"
 LOCKED_NOW = "密码连续输错{max_wrong}次，" + LOCKED
 TOO_OFTEN = "您输入密码太频繁了，请在1分钟后再试（这次不算输错）。"
@@ -123,7 +128,7 @@ class Logins:
             locked_until=until
         )
         locked_until = cast(datetime | None, await Account.get(id=account.id).values_list("locked_until", flat=True))
-        return AccountError(LOCKED_NOW.format(max_wrong=self._max_wrong, until=_local(locked_until or until)))
+        return AccountLocked(LOCKED_NOW.format(max_wrong=self._max_wrong, until=_local(locked_until or until)))
 
     # -- a name with no account --------------------------------------------------------------------
     async def _nobody(self, username: str, password: str, openid: str, now: datetime) -> AccountError:
@@ -146,12 +151,12 @@ class Logins:
         locked_until = now + self._lockout
         await self._store.set(key + ":until", locked_until.isoformat(), self._lockout.total_seconds())
         await self._store.delete(key + ":tries")
-        return AccountError(LOCKED_NOW.format(max_wrong=self._max_wrong, until=_local(locked_until)))
+        return AccountLocked(LOCKED_NOW.format(max_wrong=self._max_wrong, until=_local(locked_until)))
 
-    def _locked(self, until: datetime | None, now: datetime) -> AccountError:
+    def _locked(self, until: datetime | None, now: datetime) -> AccountLocked:
         # No time yet when the tries that lock it are still being checked: it will be about now.
         self._refused("locked").inc()
-        return AccountError(LOCKED.format(until=_local(until or now + self._lockout)))
+        return AccountLocked(LOCKED.format(until=_local(until or now + self._lockout)))
 
 
 def _local(moment: datetime) -> datetime:
