@@ -23,7 +23,7 @@ from datetime import date
 
 from bot.services.errors import Told
 from bot.services.residence import MoveIn
-from conversations.flow import Answers, Asked, Audience, Choice, Context, Finished, Flow, Noted, Step, under
+from conversations.flow import Answers, Asked, Audience, Choice, Context, Ended, Finished, Flow, Noted, Step, under
 from conversations.keys import MenuKey
 from conversations.parsers import Invalid, cn_mobile, district, flexible_date, non_empty
 from conversations.requirements import NOT_REALNAME, realname_verified
@@ -93,10 +93,20 @@ def _move_out_on(text: str, asked: Asked) -> str:
     return flexible_date(text, today=asked.today, not_after=asked.today)
 
 
+NOTHING_TO_MOVE_OUT_OF = "您目前没有有效的居住登记，不需要办理搬离。搬到新住处后，回复「居住登记」选择「入住」申报。"
+
+
+async def _something_to_move_out_of(kind: str, ctx: Context, answers: Answers) -> str:
+    """A move-out with no registration to end ends the form here, before any date is asked."""
+    if kind == MOVE_OUT and await ctx.services.residence.current_registration(_person(await _account(ctx))) is None:
+        raise Ended(NOTHING_TO_MOVE_OUT_OF)
+    return kind
+
+
 async def _after_move_in(move_out_on: str, ctx: Context, answers: Answers) -> str:
     current = await ctx.services.residence.current_registration(_person(await _account(ctx)))
-    if current is None:
-        raise Invalid("您目前没有有效的居住登记，无需办理搬离。回复「取消」退出。")
+    if current is None:  # ended meanwhile (an import, another device)
+        raise Ended(NOTHING_TO_MOVE_OUT_OF)
     if date.fromisoformat(move_out_on) < current.move_in_on:
         raise Invalid(f"搬离日期不能早于入住日期{current.move_in_on.isoformat()}，请重新输入。")
     return move_out_on
@@ -160,6 +170,7 @@ FLOW = Flow(
             "请选择要办理的登记：",
             "登记类型",
             choices=(Choice(MOVE_IN, ("入住", "搬入", "搬进")), Choice(MOVE_OUT, ("搬离", "搬出", "搬走", "退租"))),
+            check=_something_to_move_out_of,
         ),
         *under(
             _moving_in,

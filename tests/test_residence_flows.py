@@ -90,11 +90,13 @@ async def test_move_out_ends_the_current_registration(resident):
     assert (await ResidenceRegistration.get(person=person(ID))).move_out_on == today()
 
 
-async def test_move_out_without_a_registration_is_refused(resident):
+async def test_move_out_without_a_registration_ends_at_once_saying_what_to_do(resident):
     await verified_account(resident.openid, ID)
     await resident.send_text("居住登记")
-    await resident.send_text("搬离")
-    assert "没有有效的居住登记" in await resident.send_text(today().isoformat())
+    reply = await resident.send_text("搬离")
+    assert reply.startswith("您目前没有有效的居住登记，不需要办理搬离。") and "选择「入住」申报" in reply
+    assert "搬离日期" not in reply  # no date asked for a move-out that cannot be
+    assert "没有理解" in await resident.send_text(today().isoformat())  # the form has ended
 
 
 async def test_a_new_move_in_within_30_days_keeps_registration_continuous(resident):
