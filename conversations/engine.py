@@ -501,7 +501,8 @@ class Engine:
                 item: dict[str, Any] = {"at": index, "answers": dict(state["answers"][part.name][index])}
                 first = next(s for s in part.steps if s.applies(Filled(item["answers"], state.get("facts", {}))))
                 return await self._ask(flow, {**editing, "item": item}, first, ctx)
-            return await self._ask(flow, editing, part, ctx)
+            # Asked again on purpose: what asking does is done again (修改 on the SMS item sends a new code).
+            return await self._ask(flow, editing, part, ctx, act=True)
         return Outcome(texts.REVIEW_EXPECTED, self._touch(state, ctx))
 
     async def _submit(self, flow: Flow, state: State, ctx: Context) -> Outcome:

@@ -460,3 +460,16 @@ async def test_the_login_facts_are_kept_encrypted_in_the_conversation(residents,
     await login(newcomer)
     state = await bot.app[DISPATCHER].store.load_state(newcomer.openid)
     assert PHONE not in str(state) and "account_id" not in str(state)
+
+
+async def test_changing_the_sms_item_at_the_review_sends_a_new_code_and_takes_it(resident, fake_sms):
+    review = await register(resident, fake_sms)
+    [line] = [line for line in review.splitlines() if "短信验证" in line]
+    first = fake_sms.last_code(PHONE)
+    sent_before = len(fake_sms.messages)
+    asked = await resident.send_text(f"修改 {line.split('.')[0]}")
+    assert "短信验证码" in asked and len(fake_sms.messages) == sent_before + 1
+    second = fake_sms.last_code(PHONE)
+    if second != first:  # the first was used up when it was taken
+        assert "验证码不正确" in await resident.send_text(first)
+    assert "请核对" in await resident.send_text(second)
