@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.app import create_app
+from bot.app import DISPATCHER, create_app
 from bot.config import Settings
 from bot.db import Database, initdb
 from bot.dev.chat import ChatClient
 from bot.imports.acceptance_points import load_points_file, replace_points
+from bot.state.memory import MemoryStore
 
 TOKEN = "testtoken42"
 APP_ID = "wx5823bf96d3bd56c7"
@@ -117,3 +118,15 @@ def residents(bot: TestClient, settings: Settings) -> Residents:
 @pytest.fixture
 def resident(residents: Residents) -> ChatClient:
     return residents()
+
+
+async def on_a_second_process(bot: TestClient, start_bot: Any, settings: Settings, resident: ChatClient) -> ChatClient:
+    """The same resident on a second process that loaded the same conversation: a state store of
+    its own, the same database (what two `serve` processes behind one proxy share)."""
+    here = bot.app[DISPATCHER].store
+    begin = await here.begin("peek", resident.openid)
+    await here.abort(begin.turn)
+    there = MemoryStore(dedup_ttl_s=3600, lock_timeout_s=5)
+    claim = await there.begin("seed", resident.openid)
+    await there.commit(claim.turn, begin.turn.state, 3600, "")
+    return Residents(await start_bot(settings, store=there), settings)(resident.openid)

@@ -9,9 +9,8 @@ import pytest
 from redis.exceptions import RedisError
 
 from bot.app import DISPATCHER
-from bot.state.memory import MemoryStore
 from models import ResidenceRegistration, Submission
-from tests.harness import Residents, make_settings
+from tests.harness import make_settings, on_a_second_process
 from tests.people import verified_account
 from tests.test_residence_flows import ID, declare_move_in
 
@@ -58,14 +57,7 @@ async def test_a_confirm_after_a_crash_before_the_state_was_saved_finds_the_firs
 async def test_two_processes_confirming_the_same_review_create_one_registration(bot, start_bot, settings, resident):
     await verified_account(resident.openid, ID)
     await declare_move_in(resident)
-    # A second process that loaded the same conversation: its own state store, the same database.
-    here = bot.app[DISPATCHER].store
-    begin = await here.begin("peek", resident.openid)
-    await here.abort(begin.turn)
-    there = MemoryStore(dedup_ttl_s=3600, lock_timeout_s=5)
-    claim = await there.begin("seed", resident.openid)
-    await there.commit(claim.turn, begin.turn.state, 3600, "")
-    other = Residents(await start_bot(settings, store=there), settings)(resident.openid)
+    other = await on_a_second_process(bot, start_bot, settings, resident)
     first, second = await asyncio.gather(resident.send_text("确认"), other.send_text("确认"))
     [number] = await registration_numbers()
     assert number in first and number in second

@@ -8,15 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.app import DISPATCHER
 from bot.services.endorsements import Endorsements
 from bot.services.errors import Told
 from bot.services.receipts import Receipts
 from bot.services.residence import Residence
-from bot.state.memory import MemoryStore
 from models import Account, Endorsement, Receipt
 from models.rules import Rules
-from tests.harness import Residents, make_settings
+from tests.harness import make_settings, on_a_second_process
 from tests.test_endorse_flow import endorsable_resident, up_to_review
 
 
@@ -38,14 +36,7 @@ async def test_two_confirms_at_once_endorse_once_and_both_get_the_receipt(reside
 async def test_two_processes_confirming_the_same_review_endorse_once(bot, start_bot, settings, resident):
     await endorsable_resident(resident)
     await up_to_review(resident)
-    # A second process that loaded the same conversation: its own state store, the same database.
-    here = bot.app[DISPATCHER].store
-    begin = await here.begin("peek", resident.openid)
-    await here.abort(begin.turn)
-    there = MemoryStore(dedup_ttl_s=3600, lock_timeout_s=5)
-    claim = await there.begin("seed", resident.openid)
-    await there.commit(claim.turn, begin.turn.state, 3600, "")
-    other = Residents(await start_bot(settings, store=there), settings)(resident.openid)
+    other = await on_a_second_process(bot, start_bot, settings, resident)
     first, second = await asyncio.gather(resident.send_text("确认"), other.send_text("确认"))
     [receipt] = await Receipt.all()
     assert receipt.number in first and receipt.number in second
@@ -59,13 +50,7 @@ async def test_a_confirm_on_a_second_process_after_the_first_finished_gets_the_s
     # permit, found it no longer in its window, and was told so instead of the receipt.
     await endorsable_resident(resident)
     await up_to_review(resident)
-    here = bot.app[DISPATCHER].store
-    begin = await here.begin("peek", resident.openid)
-    await here.abort(begin.turn)
-    there = MemoryStore(dedup_ttl_s=3600, lock_timeout_s=5)
-    claim = await there.begin("seed", resident.openid)
-    await there.commit(claim.turn, begin.turn.state, 3600, "")
-    other = Residents(await start_bot(settings, store=there), settings)(resident.openid)
+    other = await on_a_second_process(bot, start_bot, settings, resident)
     first = await resident.send_text("确认")
     second = await other.send_text("确认")
     [receipt] = await Receipt.all()
