@@ -41,7 +41,7 @@ async def _answer(ctx: Context, answers: Answers) -> Finished:
 async def _held_permit(ctx: Context, person: str) -> tuple[Permit, PermitStatus] | None:
     """The person's permit that still counts (the newest not cancelled), else the newest cancelled one."""
     endorsements = ctx.services.endorsements
-    held = [(p, await endorsements.status(p, ctx.today)) for p in await endorsements.permits_of(person)]
+    held = await endorsements.standing(await endorsements.permits_of(person), ctx.today)
     live = [pair for pair in held if pair[1].state != "cancelled"]
     return next(iter(live or held), None)
 

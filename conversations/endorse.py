@@ -60,7 +60,7 @@ async def _permits(ctx: Context) -> list[tuple[Permit, PermitStatus]]:
     if account is None or account.person is None:
         return []
     endorsements = ctx.services.endorsements
-    return [(p, await endorsements.status(p, ctx.today)) for p in await endorsements.permits_of(account.person)]
+    return await endorsements.standing(await endorsements.permits_of(account.person), ctx.today)
 
 
 def _endorsable(status: PermitStatus) -> bool:

@@ -27,7 +27,7 @@ async def _show(ctx: Context, answers: Answers) -> Finished:
     rows = await ctx.services.residence.registrations(person)
     rules = ctx.services.rules
     parts = [_applications(applications)] if applications else []
-    parts += [_permit(p, await ctx.services.endorsements.status(p, ctx.today), rules) for p in permits]
+    parts += [_permit(p, status, rules) for p, status in await ctx.services.endorsements.standing(permits, ctx.today)]
     parts.append(_registrations(rows) if rows else "您还没有居住登记记录。回复「居住登记」申报居住登记。")
     if not permits and not applications:
         parts.append("回复「办证资格」查询能否申领居住证。")

@@ -153,7 +153,7 @@ async def _check_added(ctx: Context, item: Answers, others: Sequence[Answers]) -
 async def _open_permit(ctx: Context, applicant: Applicant) -> dict[str, Any]:
     """The person's permit in its window, with the conditions met; Told why not."""
     endorsements = ctx.services.endorsements
-    held = [(p, await endorsements.status(p, ctx.today)) for p in await endorsements.permits_of(applicant.person)]
+    held = await endorsements.standing(await endorsements.permits_of(applicant.person), ctx.today)
     line = f"{applicant.name} {applicant.id_number_masked}"
     if not held:
         raise Told(f"{line}：没有居住证记录，不用签注，没有添加。")

@@ -65,8 +65,17 @@ class Endorsements:
 
     async def status(self, permit: Permit, today: date) -> PermitStatus:
         """Where the permit stands today, from its anchor and the last period endorsed."""
-        last = await Endorsement.filter(permit_id=permit.id).order_by("-deadline").first()
-        return permit_status(permit.anchor_on, last.deadline if last else None, today, self._rules)
+        [(_, status)] = await self.standing([permit], today)
+        return status
+
+    async def standing(self, permits: list[Permit], today: date) -> list[tuple[Permit, PermitStatus]]:
+        """Each permit with where it stands today, in the order given: one query for them all."""
+        through: dict[int, date] = {}
+        for permit_id, deadline in await Endorsement.filter(permit_id__in=[p.id for p in permits]).values_list(
+            "permit_id", "deadline"
+        ):
+            through[permit_id] = max(deadline, through.get(permit_id, deadline))
+        return [(p, permit_status(p.anchor_on, through.get(p.id), today, self._rules)) for p in permits]
 
     async def check(self, person: str, today: date) -> EndorsementCheck:
         """Art. 24 on the person's records as they are today."""
@@ -76,10 +85,8 @@ class Endorsements:
         """The permits in their window today of the people `unit` applied for (代办), the soonest
         to close first: the people a unit endorses for without being told their ID numbers."""
         masked = dict(await PermitApplication.filter(unit_id=unit.id).values_list("person", "id_number_masked"))
-        held = [
-            UnitPermit(p, masked[p.person], await self.status(p, today))
-            for p in await Permit.filter(person__in=list(masked))
-        ]
+        permits = await Permit.filter(person__in=list(masked))
+        held = [UnitPermit(p, masked[p.person], status) for p, status in await self.standing(permits, today)]
         in_window = [h for h in held if h.status.state == "window"]
         return sorted(in_window, key=lambda h: (h.status.window_closes, h.permit.name, h.permit.id))
 
