@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         sys.exit(2)
-    setup_logging(settings.logging.level)
+    setup_logging(settings.logging)
     try:
         code = args.run(settings, args)
     except ConfigError as exc:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -104,9 +105,53 @@ class RedisConfig(Section):
     @field_validator("url")
     @classmethod
     def _scheme(cls, v: str) -> str:
-        if v and not v.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must be empty (in-memory state) or start with redis://")
+        if v and not v.startswith(("redis://", "rediss://", "unix://", "redis+sentinel://")):
+            raise ValueError("must be empty (in-memory state) or start with redis:// or redis+sentinel://")
+        sentinel_url(v)  # a malformed Sentinel URL stops start-up here, not at the first message
         return v
+
+
+@dataclass(frozen=True, slots=True)
+class SentinelURL:
+    """`redis+sentinel://[[username]:password@]host[:port][,host[:port]…]/master-name[/db]`: the
+    master that the listed sentinels name (port 26379 unless given). redis-py has no URL form for
+    Sentinel; this is the one kombu and others read. The password is the Redis servers' (master
+    and replicas); the sentinels are asked without one."""
+
+    sentinels: tuple[tuple[str, int], ...]
+    master: str
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+
+
+_SENTINEL_HOST = re.compile(r"\[(?P<v6>[^\]]+)\](?::(?P<v6port>\d+))?|(?P<host>[^:\[\]]+)(?::(?P<port>\d+))?")
+
+
+def sentinel_url(url: str) -> SentinelURL | None:
+    """The parts of a redis+sentinel:// URL, None for any other URL; ValueError when malformed."""
+    if not url.startswith("redis+sentinel://"):
+        return None
+    parts = urlsplit(url)
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    sentinels = []
+    for host in hosts.split(","):
+        match = _SENTINEL_HOST.fullmatch(host)
+        if match is None:
+            raise ValueError(f"a Sentinel URL lists sentinels as host:port,host:port; {host!r} is not one")
+        port = match["v6port"] or match["port"]
+        sentinels.append((match["v6"] or match["host"], int(port) if port else 26379))
+    path = parts.path.strip("/").split("/")
+    if not path[0] or len(path) > 2 or (len(path) == 2 and not path[1].isdigit()) or parts.query:
+        raise ValueError("a Sentinel URL ends with /master-name or /master-name/db (a number), and no query")
+    username, _, password = userinfo.partition(":")
+    return SentinelURL(
+        sentinels=tuple(sentinels),
+        master=unquote(path[0]),
+        db=int(path[1]) if len(path) == 2 else 0,
+        username=unquote(username) or None,
+        password=unquote(password) or None,
+    )
 
 
 class StateConfig(Section):
@@ -268,6 +313,7 @@ class DataConfig(Section):
 
 class LoggingConfig(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"  # json: one object a line, for a log collector (bot/logs.py)
 
 
 class Settings(BaseSettings):
