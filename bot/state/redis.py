@@ -240,7 +240,7 @@ class RedisStore(StateStore):
             else:  # an earlier message of this user runs here: claim now, so a retry sees it
                 claimed = True
                 status, value = await run("c")
-                if status != "seen":
+                if status == "claimed":  # not a retry, nor a replay: wait for our turn
                     await asyncio.wait_for(local.acquire(), max(0.0, deadline - time.monotonic()))
                     holds_local = True
                     status, value = await run("l")
