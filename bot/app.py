@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from aiohttp import web
@@ -18,7 +19,7 @@ from bot.dispatch import Dispatcher
 from bot.jobs import serve_pushes
 from bot.metrics import Metrics
 from bot.receipt_pages import setup_receipt_pages
-from bot.services import Services
+from bot.services import Services, pushes
 from bot.state import StateStore, open_store
 from bot.wechat.api import WeChatAPI, WeChatAPIError
 from bot.wechat.callback import Callback, Rejected
@@ -168,5 +169,25 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics_view(request: web.Request) -> web.Response:
-    body = generate_latest(request.app[METRICS].registry)
+    metrics = request.app[METRICS]
+    await read_outbox(metrics)
+    body = generate_latest(metrics.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def read_outbox(metrics: Metrics, timeout_s: float = 2.0) -> None:
+    """Set the outbox gauges from the database; NaN when it does not answer in time, so that a
+    dashboard shows a gap, not the last numbers read."""
+    now = datetime.now(UTC)
+    try:
+        async with asyncio.timeout(timeout_s):
+            backlog = await pushes.backlog(now)
+    except Exception as exc:  # any failure: the other metrics are still worth serving
+        log.warning("metrics: the outbox was not read: %s: %s", type(exc).__name__, exc)
+        for gauge in (metrics.outbox_due, metrics.outbox_oldest_due, metrics.outbox_failed):
+            gauge.set(float("nan"))
+        return
+    waited = (now - backlog.oldest_due_at).total_seconds() if backlog.oldest_due_at else 0.0
+    metrics.outbox_due.set(backlog.due)
+    metrics.outbox_oldest_due.set(max(0.0, waited))
+    metrics.outbox_failed.set(backlog.failed)

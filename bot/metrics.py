@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 # The label values of rb_messages: the MsgTypes and Events of PROTOCOL.md §4.3–4.4. Anything else
 # counts as "other": the strings come from the push, and each new value would be a new time series.
@@ -68,6 +68,14 @@ class Metrics:
         # The per-delivery counters' children, each looked up once: `.labels()` validates its
         # arguments and takes a lock on every call. A child lives as long as its metric anyway.
         self.messages_of = cache(self.messages.labels)
+        # The outbox, read from the database when /metrics is scraped (bot/app.py): the same numbers
+        # from every process that shares the database, and the only ones of the worker's sending,
+        # which serves no /metrics. NaN when the database did not answer.
+        self.outbox_due = Gauge("rb_outbox_due", "Pushes due and not yet sent", registry=r)
+        self.outbox_oldest_due = Gauge(
+            "rb_outbox_oldest_due_seconds", "How long the longest-waiting due push has waited (0: none)", registry=r
+        )
+        self.outbox_failed = Gauge("rb_outbox_failed", "Pushes given up (failed), ever", registry=r)
         self.replies_of = cache(self.replies.labels)
         self.flow_starts_of = cache(self.flow_starts.labels)
         self.flow_completions_of = cache(self.flow_completions.labels)

@@ -6,10 +6,11 @@ sender (bot/services/push_sender.py) exactly once.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from models import Account, AccountKind, Binding, Push
+from models import Account, AccountKind, Binding, Push, PushState
 
 
 def row(
@@ -49,3 +50,24 @@ async def own_bound_account(person: str) -> Account | None:
     if account is None or not await Binding.exists(account_id=account.id):
         return None
     return account
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What the outbox holds that is not done: what /metrics reports of it."""
+
+    due: int  # pending rows due by now: waiting for a sender, or being sent
+    oldest_due_at: datetime | None  # when the longest-waiting of them fell due
+    failed: int  # rows given up, ever
+
+
+async def backlog(now: datetime) -> Backlog:
+    """The outbox's backlog at `now`: three queries on the (state, due_at) index, cheap while the
+    backlog is small (a backlog that is not is what the numbers are for)."""
+    due = Push.filter(state=PushState.PENDING, due_at__lte=now)
+    oldest = cast(datetime | None, await due.order_by("due_at").first().values_list("due_at", flat=True))
+    return Backlog(
+        due=await due.count() if oldest is not None else 0,
+        oldest_due_at=oldest,
+        failed=await Push.filter(state=PushState.FAILED).count(),
+    )
