@@ -26,6 +26,7 @@ from bot.wechat.callback import Callback, Rejected
 from conversations import requirements
 from conversations.engine import Engine
 from conversations.flow import Flow
+from conversations.help import Help
 from conversations.registry import FLOWS
 from handlers.router import Router
 
@@ -58,7 +59,9 @@ def create_app(
     manage_db = database is None
     database = database or Database(settings.database.url)
     idle = timedelta(minutes=settings.state.idle_timeout_minutes)
-    router = Router(Engine(flows, idle, audience=requirements.audience))
+    router = Router(
+        Engine(flows, idle, Help(settings.help.hotline, settings.help.hours), audience=requirements.audience)
+    )
     app[SETTINGS] = settings
     app[METRICS] = metrics
     app[DATABASE] = database
@@ -77,6 +80,7 @@ def create_app(
                 services=services,
                 budget_s=settings.server.reply_budget_s,
                 idle_timeout_s=settings.state.idle_timeout_minutes * 60,
+                messages_per_minute=settings.limits.messages_per_user_per_minute,
                 send_late=_late_sender(services.wechat, metrics) if services.wechat else None,
             )
             app[SERVICES] = services

@@ -163,6 +163,12 @@ class StateConfig(Section):
     lock_timeout_s: float = Field(10.0, gt=0)
 
 
+class LimitsConfig(Section):
+    # Messages and menu clicks of one WeChat user handled a minute, every process together (0: no
+    # limit). Past it one notice, then no reply until the minute is over (bot/dispatch.py).
+    messages_per_user_per_minute: int = Field(60, ge=0)
+
+
 class AppConfig(Section):
     # development: SMS codes appear in the log (provider log), and the shipped keys, local real-name
     # checks and the WeChat stand-in are allowed, but only for a bot on loopback (Settings checks it).
@@ -238,9 +244,18 @@ class SecurityConfig(Section):
 
 class ReceiptsConfig(Section):
     signing_key: str = Field(DEVELOPMENT_SIGNING_KEY, min_length=32)  # HMAC key of receipt links
+    # The key before the last change: links it signed still open (until they expire); new ones use signing_key.
+    previous_signing_key: str = ""
     link_ttl_days: int = Field(30, ge=1)  # a receipt link opens for this many days
     font_path: Path | None = None  # a TrueType (TTF/TTC) font with CJK glyphs; None: found among installed fonts
     storage_dir: Path = Path("var/receipts")  # rendered PDFs, kept once made
+
+    @field_validator("previous_signing_key")
+    @classmethod
+    def _previous_key(cls, v: str) -> str:
+        if v and len(v) < 32:
+            raise ValueError("must be at least 32 characters (or empty when no links of an older key are open)")
+        return v
 
     @field_validator("font_path", mode="before")
     @classmethod
@@ -316,6 +331,13 @@ class LoggingConfig(Section):
     format: Literal["text", "json"] = "text"  # json: one object a line, for a log collector (bot/logs.py)
 
 
+class HelpConfig(Section):
+    """What 帮助 tells residents who want a person: the official hotline and when it answers."""
+
+    hotline: str = Field("12345", min_length=1)
+    hours: str = Field("24小时", min_length=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RB_", env_nested_delimiter="__", extra="forbid")
 
@@ -324,6 +346,7 @@ class Settings(BaseSettings):
     database: DatabaseConfig = DatabaseConfig()
     redis: RedisConfig = RedisConfig()
     state: StateConfig = StateConfig()
+    limits: LimitsConfig = LimitsConfig()
     app: AppConfig = AppConfig()
     sms: SmsConfig = SmsConfig()
     realname: RealnameConfig = RealnameConfig()
@@ -336,6 +359,7 @@ class Settings(BaseSettings):
     reminders: RemindersConfig = RemindersConfig()
     rules: RulesConfig = RulesConfig()
     data: DataConfig = DataConfig()
+    help: HelpConfig = HelpConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @model_validator(mode="after")
@@ -389,7 +413,7 @@ def _development_settings(s: Settings) -> list[str]:
             "config: security.field_key: the shipped development key is for development; "
             "set your own (RB_SECURITY__FIELD_KEY) in production"
         )
-    if s.receipts.signing_key == DEVELOPMENT_SIGNING_KEY:
+    if DEVELOPMENT_SIGNING_KEY in (s.receipts.signing_key, s.receipts.previous_signing_key):
         found.append(
             "config: receipts.signing_key: the shipped development key is for development; "
             "set your own (RB_RECEIPTS__SIGNING_KEY) in production"

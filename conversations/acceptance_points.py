@@ -3,10 +3,13 @@
 Questions, in order:
   where   "请发送您的位置，或回复所在区"   a location, or a district by name or number, or an address
                                             that names one (the reply then says which it took)
-Then the reply: the three nearest points with address, opening hours, phone and distance.
+Then the reply: the three nearest points, each in four short lines (name and distance, address,
+opening hours, phone and a map link), to fit one phone screen.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from conversations.flow import Answers, Context, Finished, Flow, Location, Step
 from conversations.keys import MenuKey
@@ -49,9 +52,26 @@ async def _lookup(ctx: Context, answers: Answers) -> Finished:
     if where.get("from_address"):
         lines.insert(0, f"按「{where['district']}」查询：")
     for i, (p, km) in enumerate(ctx.services.acceptance_points.nearest(lat, lng, SHOWN), 1):
-        lines.append(f"\n{i}. {p.name}（{distance(km)}）\n地址：{p.address}\n办公时间：{p.hours}\n电话：{p.phone}")
-    lines.append("\n办理时请带上身份证。回复「菜单」查看其他事项。")
+        name, address = _short(p.name, "居住证受理点"), _short(p.address, prefix="深圳市")
+        lines.append(
+            f"{i}. {name}（{distance(km)}）\n{address}\n{p.hours}\n电话{p.phone} {map_link(p.lat, p.lng, p.name)}"
+        )
+    lines.append("去办理时请带上身份证。")
     return Finished("\n".join(lines))
+
+
+def _short(text: str, suffix: str = "", *, prefix: str = "") -> str:
+    """What every entry would repeat, left out to keep each entry to a few phone lines."""
+    if suffix and text.endswith(suffix) and len(text) > len(suffix):
+        text = text[: -len(suffix)]
+    return text[len(prefix) :] if prefix and text.startswith(prefix) else text
+
+
+def map_link(lat: float, lng: float, name: str) -> str:
+    """A link WeChat shows as 「地图」: Amap's marker page, which opens the map app on the phone.
+    Amap reads GCJ-02, the system of the acceptance-point file and of WeChat's locations."""
+    query = urlencode({"position": f"{lng:.6f},{lat:.6f}", "name": name, "coordinate": "gaode", "callnative": 1})
+    return f'<a href="https://uri.amap.com/marker?{query}">地图</a>'
 
 
 def distance(km: float) -> str:

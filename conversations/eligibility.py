@@ -109,7 +109,7 @@ FLOW = Flow(
     title="办证资格",
     review=False,
     steps=(),
-    offered_to=frozenset({Audience.PERSONAL}),
+    offered_to=frozenset({Audience.PERSONAL, Audience.VERIFIED}),
     requires=(realname_verified,),
     submit=_answer,
 )

@@ -183,7 +183,7 @@ async def _submit(ctx: Context, answers: Answers) -> Finished:
 FLOW = Flow(
     key=MenuKey.ENDORSE,
     title="居住证签注",
-    offered_to=frozenset({Audience.PERSONAL}),
+    offered_to=frozenset({Audience.PERSONAL, Audience.VERIFIED}),
     requires=(realname_verified, holds_permit, endorsable_today, conditions_met),
     intro="办理居住证签注，共2个问题，随时可以回复「返回」或「取消」。",
     steps=(

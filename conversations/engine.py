@@ -50,7 +50,10 @@ from conversations.flow import (
     Noted,
     Step,
 )
+from conversations.help import INDEX as HELP_INDEX
+from conversations.help import Help
 from conversations.keys import CONFIRM_WORDS, LEAVE_FORM, Command, MenuKey
+from conversations.menu import in_menu_order, text_menu
 from conversations.parsers import Invalid
 
 STATE_VERSION = 2
@@ -81,8 +84,11 @@ async def _anyone(ctx: Context) -> Audience:
 
 
 class Engine:
-    def __init__(self, flows: Sequence[Flow], idle_timeout: timedelta, audience: AudienceOf = _anyone) -> None:
+    def __init__(
+        self, flows: Sequence[Flow], idle_timeout: timedelta, help: Help, audience: AudienceOf = _anyone
+    ) -> None:
         self.flows = {flow.key: flow for flow in flows}
+        self.help = help
         self._by_name = {key.name: flow for key, flow in self.flows.items()}  # as saved in a state's "flow"
         self.idle_timeout = idle_timeout
         self.audience = audience
@@ -91,22 +97,21 @@ class Engine:
         self._fitted = any(f.offered_to != EVERYONE for f in flows)  # whether the menu depends on who asks
 
     # -- the menu --------------------------------------------------------------------------
-    async def offered(self, ctx: Context) -> list[Flow]:
+    async def offered(self, ctx: Context) -> list[MenuKey]:
         """The flows that fit who is asking, in menu order."""
         who = await self.audience(ctx) if self._fitted else None
-        return [f for f in self.flows.values() if who is None or who in f.offered_to]
+        return in_menu_order([key for key, f in self.flows.items() if who is None or who in f.offered_to])
 
-    async def menu(self, ctx: Context) -> str:
+    async def menu(self, ctx: Context, *, footer: str = texts.MENU_FOOTER) -> str:
         """Built from the flows that exist and fit, so it never offers what is not there."""
-        flows = await self.offered(ctx)
-        lines = [f"{i}. {f.key.keyword} — {f.key.summary}" for i, f in enumerate(flows, 1)]
-        return texts.MENU.format(items="\n".join(lines))
+        return texts.MENU.format(items=text_menu(await self.offered(ctx)), footer=footer)
 
-    async def _menu_choice(self, text: str, ctx: Context) -> MenuKey | None:
+    async def _numbered(self, text: str, offer: list[str] | None, ctx: Context) -> MenuKey | None:
+        """A bare number: the service of that number in the "您是想…" just offered, else in the menu."""
         if not text.isdigit():
             return None
-        flows = await self.offered(ctx)
-        return flows[int(text) - 1].key if 1 <= int(text) <= len(flows) else None
+        keys = [MenuKey[name] for name in offer] if offer else await self.offered(ctx)
+        return keys[int(text) - 1] if 1 <= int(text) <= len(keys) else None
 
     # -- entry points ------------------------------------------------------------------------
     async def start(self, key: MenuKey, ctx: Context, *, notice: str = "") -> Outcome:
@@ -163,6 +168,10 @@ class Engine:
                     # The answer was meant for the question that timed out: the notice is the whole reply.
                     return Outcome(notice, None)
                 notice += "\n\n"
+        offer = None
+        if state is not None and "offer" in state:  # good for this one message
+            state = dict(state)
+            offer = state.pop("offer")
         active = state is not None and "step" in state
         flow = self._flow_of(state) if active else None
         if (
@@ -182,14 +191,15 @@ class Engine:
 
         if text is not None:
             command = Command.parse(text)
-            if command is Command.MENU:
+            if command in (Command.MENU, Command.HELP):
                 resume = texts.RESUME.format(title=flow.title) if flow else ""
-                return Outcome(notice + await self.menu(ctx) + resume, state)
+                footer = HELP_INDEX if command is Command.HELP else texts.MENU_FOOTER
+                return Outcome(notice + await self.menu(ctx, footer=footer) + resume, state)
             if command is Command.CANCEL or (flow is not None and text in LEAVE_FORM):
                 reply = texts.CANCELLED if flow else texts.NOTHING_TO_CANCEL
                 return Outcome(notice + reply + "\n\n" + await self.menu(ctx), None)
 
-        wanted = await self._wanted(inp, text, flow, state, notice, ctx)
+        wanted = await self._wanted(inp, text, flow, state, notice, ctx, offer)
         if flow is None or state is None:
             if wanted is not None:
                 then = state.get("then") if state else None
@@ -216,7 +226,14 @@ class Engine:
         return await self._answer(flow, state, inp, ctx)
 
     async def _wanted(
-        self, inp: Input, text: str | None, flow: Flow | None, state: State | None, notice: str, ctx: Context
+        self,
+        inp: Input,
+        text: str | None,
+        flow: Flow | None,
+        state: State | None,
+        notice: str,
+        ctx: Context,
+        offer: list[str] | None = None,
     ) -> MenuKey | None:
         """The flow this input asks for, if it asks for one rather than answering the current step."""
         if isinstance(inp, Click):
@@ -227,7 +244,7 @@ class Engine:
                 return key
             # A bare number picks from the menu only outside a flow, and not as the answer to a
             # timeout notice (it was meant for the question that timed out).
-            return None if flow or notice else await self._menu_choice(text, ctx)
+            return None if flow or notice else await self._numbered(text, offer, ctx)
         if isinstance(inp, Location) and not (flow and state and _takes(flow, state)):
             return next((f.key for f in self.flows.values() if Location in f.takes), None)
         return None
@@ -240,12 +257,18 @@ class Engine:
             return Outcome(notice + texts.IMAGE_NOT_EXPECTED, state)
         if text is None:
             return Outcome(notice + texts.NOT_UNDERSTOOD + "\n\n" + await self.menu(ctx), state)
-        understood = phrases.understand(text, [f.key for f in await self.offered(ctx)])
+        understood = phrases.understand(text, await self.offered(ctx))
+        answer = self.help.answer(text, understood.keys)
+        if answer is not None:
+            return Outcome(notice + answer, state)
         if len(understood.keys) == 1:
             then = state.get("then") if state else None
             return await self._start(understood.keys[0], ctx, notice=notice, then=then)
         if understood.keys:
-            return Outcome(notice + phrases.offer(understood.keys), state)
+            offered = understood.keys[: phrases.MAX_OFFERED]
+            # Kept for the next message only: a bare number then picks from this offer, not the menu.
+            offering = self._touch({**(state or {"v": STATE_VERSION}), "offer": [k.name for k in offered]}, ctx)
+            return Outcome(notice + phrases.offer(offered), offering)
         return Outcome(notice + (understood.small_talk or phrases.NOTHING_FITS), state)
 
     def _interrupted(self, flow: Flow, state: State, wanted: MenuKey, inp: Input, ctx: Context) -> Outcome:
@@ -348,6 +371,8 @@ class Engine:
             if step.choices_from is not None:
                 choices = tuple(await step.choices_from(ctx, filled))
                 state = {**state, "shown": {**state.get("shown", {}), step.name: [_saved(c) for c in choices]}}
+        except Ended as ended:  # asking showed the form cannot go on now (an hourly limit reached)
+            return Outcome(notice + ended.message, None)
         except Told as exc:
             # Asking could not be done (the SMS gateway refused): the conversation stays where it
             # was, so the answer that led here can be given again (or changed).

@@ -72,7 +72,8 @@ class Audience(Enum):
     """Who is asking: the menu offers each only what fits them."""
 
     STRANGER = "stranger"  # no account bound to this WeChat user
-    PERSONAL = "personal"
+    PERSONAL = "personal"  # a personal account not yet real-name verified
+    VERIFIED = "verified"  # a personal account whose real-name verification passed
     UNIT = "unit"
 
 

@@ -23,6 +23,10 @@ class MenuKey(Enum):
     PROGRESS = ("进度", "查询办理进度")
     ACCEPTANCE_POINTS = ("受理点", "查询附近的受理点")
     REMINDERS = ("提醒", "开启或关闭签注提醒")
+    FORGOT_USERNAME = ("忘记用户名", "用身份证号码找回用户名")
+    FORGOT_PASSWORD = ("忘记密码", "用身份证号码重设密码")
+    CHANGE_PHONE = ("换手机号", "更换账号登记的手机号码")
+    CORRECT_DETAILS = ("修改资料", "实名认证前改正姓名或户籍地址")
 
     @property
     def keyword(self) -> str:
@@ -55,7 +59,8 @@ _BY_KEYWORD = {key.keyword: key for key in MenuKey} | {key.button: key for key i
 class Command(Enum):
     """Global commands, valid in any state."""
 
-    MENU = ("菜单", "帮助", "menu", "help", "?", "？")
+    MENU = ("菜单", "menu")
+    HELP = ("帮助", "help", "?", "？")  # the menu, with the common questions listed below it
     CANCEL = ("取消", "退出办理")
     BACK = ("返回", "上一步")
 

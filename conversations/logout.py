@@ -27,7 +27,7 @@ FLOW = Flow(
     key=MenuKey.ACCOUNT_LOGOUT,
     title="解除绑定",
     review=False,
-    offered_to=frozenset({Audience.PERSONAL, Audience.UNIT}),
+    offered_to=frozenset({Audience.PERSONAL, Audience.VERIFIED, Audience.UNIT}),
     steps=(
         Step(
             "logout.confirm",

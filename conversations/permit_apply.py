@@ -160,7 +160,7 @@ async def _submit(ctx: Context, answers: Answers) -> Finished:
 FLOW = Flow(
     key=MenuKey.PERMIT_APPLY,
     title="申领居住证",
-    offered_to=frozenset({Audience.PERSONAL}),
+    offered_to=frozenset({Audience.PERSONAL, Audience.VERIFIED}),
     requires=(realname_verified, no_open_application, registered, eligible),
     intro="申领居住证，共5个问题，随时可以回复「返回」或「取消」。",
     steps=(

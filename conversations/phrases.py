@@ -27,6 +27,10 @@ PHRASES: dict[MenuKey, tuple[str, ...]] = {
     MenuKey.RESIDENCE_REGISTER: ("搬家", "换地址", "新地址", "住址变更", "登记住址"),
     MenuKey.ACCOUNT_LOGIN: ("登陆", "绑定账号"),
     MenuKey.REALNAME: ("实名",),
+    MenuKey.FORGOT_USERNAME: ("用户名忘了", "忘了用户名", "找回用户名", "找回账号", "账号忘了", "忘记账号"),
+    MenuKey.FORGOT_PASSWORD: ("密码忘了", "忘了密码", "找回密码", "重设密码", "重置密码", "密码错误", "密码不对"),
+    MenuKey.CHANGE_PHONE: ("改手机号", "手机号换了", "换了手机号", "换号码", "手机号码变了", "手机号不用了"),
+    MenuKey.CORRECT_DETAILS: ("改名字", "改姓名", "名字写错", "姓名写错", "名字错了", "地址写错", "地址填错"),
 }
 
 GREETINGS = ("你好", "您好", "在吗", "在不在", "哈喽", "hello", "hi")
@@ -77,5 +81,5 @@ def understand(text: str, offered: Iterable[MenuKey]) -> Understood:
 
 def offer(keys: tuple[MenuKey, ...]) -> str:
     """The "您是想…吗？" of several services, at most MAX_OFFERED of them, each by its keyword."""
-    lines = [f"回复「{key.keyword}」：{key.summary}" for key in keys[:MAX_OFFERED]]
-    return "您是想办理下面哪一项？\n" + "\n".join(lines)
+    lines = [f"{i}. {key.keyword}：{key.summary}" for i, key in enumerate(keys[:MAX_OFFERED], 1)]
+    return "您是想办理下面哪一项吗？\n" + "\n".join(lines) + "\n请回复序号或关键词。"

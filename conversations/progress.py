@@ -89,7 +89,7 @@ FLOW = Flow(
     title="办理进度",
     review=False,
     steps=(),
-    offered_to=frozenset({Audience.PERSONAL}),
+    offered_to=frozenset({Audience.PERSONAL, Audience.VERIFIED}),
     requires=(realname_verified,),
     submit=_show,
 )

@@ -66,7 +66,7 @@ FLOW = Flow(
     title="受理回执",
     review=False,
     steps=(),
-    offered_to=frozenset({Audience.PERSONAL, Audience.UNIT}),
+    offered_to=frozenset({Audience.PERSONAL, Audience.VERIFIED, Audience.UNIT}),
     requires=(bound,),
     submit=_list,
 )

@@ -32,7 +32,7 @@ FLOW = Flow(
     title="签注提醒",
     review=False,
     steps=(),
-    offered_to=frozenset({Audience.PERSONAL}),
+    offered_to=frozenset({Audience.PERSONAL, Audience.VERIFIED}),
     requires=(bound_personal,),
     submit=_toggle,
 )

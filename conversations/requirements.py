@@ -31,7 +31,9 @@ async def audience(ctx: Context) -> Audience:
     account = await _account(ctx)
     if account is None:
         return Audience.STRANGER
-    return Audience.UNIT if account.kind is AccountKind.UNIT else Audience.PERSONAL
+    if account.kind is AccountKind.UNIT:
+        return Audience.UNIT
+    return Audience.VERIFIED if account.realname_verified else Audience.PERSONAL
 
 
 async def not_bound(ctx: Context) -> Missing | None:

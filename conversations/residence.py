@@ -162,7 +162,7 @@ async def _submit(ctx: Context, answers: Answers) -> Finished:
 FLOW = Flow(
     key=MenuKey.RESIDENCE_REGISTER,
     title="居住登记",
-    offered_to=frozenset({Audience.PERSONAL}),
+    offered_to=frozenset({Audience.PERSONAL, Audience.VERIFIED}),
     requires=(realname_verified,),
     steps=(
         Step(

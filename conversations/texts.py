@@ -1,6 +1,7 @@
 """The engine's own words. Each flow's questions live in that flow's module."""
 
-MENU = "您好，这里是居住证助手。请回复关键词或序号办理：\n{items}\n\n随时可回复「菜单」查看本列表，「取消」放弃正在办理的事项，「返回」回到上一个问题。"
+MENU = "请回复关键词或序号办理：\n{items}\n\n{footer}"
+MENU_FOOTER = "常见问题请回复「帮助」。\n办理中回复「取消」放弃，「返回」回到上一个问题。"
 RESUME = "\n\n您正在办理「{title}」，直接回答上一个问题即可继续。"
 CANCELLED = "已取消，刚才填写的内容没有保存。"
 NOTHING_TO_CANCEL = "当前没有正在办理的事项。"

@@ -1,8 +1,8 @@
 """The account's custom menu (自定义菜单), built from the flows that exist.
 
 WeChat allows 1-3 top-level buttons of 1-5 sub-buttons each; a CLICK sends the button's key,
-which the router reads as the flow's MenuKey. Groups with no existing flow are left out, so the
-menu never offers what is not there.
+which the router reads as the flow's MenuKey. The groups are the text menu's (conversations/menu.py);
+groups with no existing flow are left out, so the menu never offers what is not there.
 """
 
 from __future__ import annotations
@@ -11,15 +11,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from conversations.keys import MenuKey
+from conversations.menu import GROUPS
 
-GROUPS: tuple[tuple[str, tuple[MenuKey, ...]], ...] = (
-    ("居住证", (MenuKey.ELIGIBILITY, MenuKey.PERMIT_APPLY, MenuKey.ENDORSE, MenuKey.RECEIPTS, MenuKey.PROGRESS)),
-    ("登记查询", (MenuKey.RESIDENCE_REGISTER, MenuKey.ACCEPTANCE_POINTS, MenuKey.REMINDERS)),
-    (
-        "我的账号",
-        (MenuKey.ACCOUNT_REGISTER, MenuKey.ACCOUNT_LOGIN, MenuKey.REALNAME, MenuKey.UNIT_APPLY, MenuKey.ACCOUNT_LOGOUT),
-    ),
-)
 MAX_SUB_BUTTONS = 5
 
 

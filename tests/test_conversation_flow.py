@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from bot.app import DISPATCHER
 from conversations import acceptance_points
 from tests.example_flows import endorse_like
 from tests.harness import Residents
+from tests.screen import lines_on_screen
 
 
 @pytest.fixture
@@ -170,6 +172,17 @@ async def test_acceptance_points_for_a_full_address_say_which_district_they_took
     await resident.send_text("受理点")
     reply = await resident.send_text("深圳市福田区福华路3号")
     assert "按「福田区」查询：" in reply and "离福田区中心最近的3个受理点" in reply
+
+
+async def test_acceptance_points_answer_with_three_short_entries_each_with_a_map_link(resident):
+    await resident.send_text("受理点")
+    reply = await resident.send_text("福田区")
+    entries = [line for line in reply.splitlines() if line[:2] in ("1.", "2.", "3.", "4.")]
+    assert [e[:2] for e in entries] == ["1.", "2.", "3."]
+    assert entries[0] == "1. 福田派出所（约610米）"
+    links = re.findall(r'<a href="(https://uri\.amap\.com/marker\?[^"]+)">地图</a>', reply)
+    assert len(links) == 3 and "position=114.0" in links[0]
+    assert lines_on_screen(reply) <= 20
 
 
 async def test_acceptance_points_for_an_address_naming_two_districts_ask_which(resident):

@@ -73,10 +73,24 @@ async def test_a_message_naming_one_service_starts_it(resident):
 async def test_a_message_naming_several_services_offers_them(resident):
     await verified_account(resident.openid, "440304199001011233")
     reply = await resident.send_text("我想办居住证")
-    assert reply.startswith("您是想办理下面哪一项？")
-    assert "回复「办证资格」" in reply and "回复「申领」" in reply
-    assert len(reply.splitlines()) <= 1 + MAX_OFFERED
+    assert reply.startswith("您是想办理下面哪一项吗？")
+    assert "1. 办证资格：" in reply and "2. 申领：" in reply
+    assert len(reply.splitlines()) <= 2 + MAX_OFFERED
     assert (await resident.send_text("办证资格")).startswith("办证资格")
+
+
+async def test_a_number_picks_from_the_services_just_offered(resident):
+    await verified_account(resident.openid, "440304199001011233")
+    offer = await resident.send_text("查进度，还有在哪办")
+    assert "1. 进度：" in offer and "2. 受理点：" in offer
+    assert "位置" in await resident.send_text("2")  # 受理点's question, not the menu's second entry (申领)
+
+
+async def test_the_offer_holds_for_the_next_message_only(resident):
+    await verified_account(resident.openid, "440304199001011233")
+    await resident.send_text("查进度，还有在哪办")
+    await resident.send_text("你好")
+    assert "居住登记" in await resident.send_text("2")  # the menu's 2. 申领: it needs a registration first
 
 
 async def test_a_recognised_voice_message_is_read_the_same_way(resident):

@@ -1,0 +1,29 @@
+"""What one reply takes on a 375 px phone screen: WeChat's chat bubble there holds about 14 Chinese
+characters a line (a Latin letter or digit takes half of one), and about 20 lines fit one screen."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+
+CHARS_PER_LINE = 14
+LINES_PER_SCREEN = 20
+
+
+def width(line: str) -> float:
+    """In Chinese characters: wide and full-width characters count 1, the rest ½."""
+    return sum(1 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in line)
+
+
+_LINK = re.compile(r'<a href="[^"]*">([^<]*)</a>')
+
+
+def lines_on_screen(reply: str) -> int:
+    """The lines `reply` wraps to in the bubble (an empty line still takes one; a link shows its label)."""
+    reply = _LINK.sub(r"\1", reply)
+    return sum(max(1, math.ceil(width(line) / CHARS_PER_LINE)) for line in reply.split("\n"))
+
+
+def fits_one_screen(reply: str) -> bool:
+    return lines_on_screen(reply) <= LINES_PER_SCREEN
