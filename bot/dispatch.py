@@ -1,9 +1,18 @@
-"""One delivery's way after the protocol layer: dedup claim → user lock → state → route → save.
+"""One delivery's way after the protocol layer: dedup claim → rate limit → user lock → state →
+route → save.
 
 WeChat waits 5 seconds and then delivers again. A delivery seen before gets the reply kept for
 it, also while the first is still running. Handling that outlasts the reply budget goes on in a
 tracked task; WeChat is answered with no reply and the result follows as a customer-service
 message.
+
+Rate limit: what a user sends is counted after the claim (a retry is the same message, not
+another) and before the lock (a flood never queues there, nor holds up anyone's lock), in the
+state store, so every process counts together. The first message over
+`limits.messages_per_user_per_minute` is answered with a notice, the rest of the minute's with no
+reply ("success": WeChat shows nothing and does not retry), so a flood gets one notice, not one
+each; none of them is handled. Events the user did not send (subscribe, unsubscribe, delivery
+reports, the location WeChat reports) are not counted: unsubscribe must always stop the pushes.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from redis.exceptions import RedisError
 
 from bot.metrics import Metrics, message_label
 from bot.services import Services
-from bot.state import LockTimeout, Seen, StateStore, Turn
+from bot.state import LockTimeout, Quota, Seen, StateStore, Turn
 from bot.wechat.callback import Rejected
 from bot.wechat.message import Incoming
 from bot.wechat.reply import NewsReply, Reply, render
@@ -30,6 +39,8 @@ log = logging.getLogger(__name__)
 
 BUSY = "系统繁忙，刚才的消息没有处理成功，请稍后再发一次。"
 STILL_WORKING = "您的上一条消息还在处理中，请稍候再发。"
+SLOW_DOWN = "您发送得太快了，刚才的消息没有处理。请稍等一分钟再发。"
+RATE_WINDOW_S = 60
 
 
 class Dispatcher:
@@ -42,6 +53,7 @@ class Dispatcher:
         services: Services,
         budget_s: float,
         idle_timeout_s: float,
+        messages_per_minute: int = 0,
         send_late: Callable[[str, str], Awaitable[object]] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -51,6 +63,7 @@ class Dispatcher:
         self.budget_s = budget_s
         # Kept past the idle timeout so the next message can say the flow timed out.
         self.state_ttl_s = int(idle_timeout_s + 86400)
+        self.messages_per_minute = messages_per_minute
         self.services = services
         self.send_late = send_late
         self.clock = clock
@@ -64,7 +77,7 @@ class Dispatcher:
         try:
             # asyncio.timeout, not wait_for: no extra task per delivery (this is the hot path).
             async with asyncio.timeout(self.budget_s):
-                begin = await self.store.begin(msg.dedup_key, msg.openid, seen)
+                begin = await self.store.begin(msg.dedup_key, msg.openid, seen, self._quota(msg))
         except (LockTimeout, TimeoutError):
             self.metrics.replies_of("busy").inc()
             return render(STILL_WORKING, msg)
@@ -74,6 +87,8 @@ class Dispatcher:
             return render(BUSY, msg)
         if begin.kind == "replayed":
             raise Rejected(403, "this signed query came before with another body")
+        if begin.kind == "limited":
+            return await self._limited(msg, begin.count)
         if begin.kind == "duplicate":
             self.metrics.replies_of("duplicate").inc()
             return begin.reply or ""
@@ -95,6 +110,22 @@ class Dispatcher:
         finally:
             self.metrics.latency.observe(time.perf_counter() - started)
         reply_xml, _ = task.result()
+        return reply_xml
+
+    def _quota(self, msg: Incoming) -> Quota | None:
+        if not self.messages_per_minute or (msg.msg_type == "event" and msg.event != "CLICK"):
+            return None
+        return Quota(f"rate:{msg.openid}", self.messages_per_minute, RATE_WINDOW_S)
+
+    async def _limited(self, msg: Incoming, count: int) -> str:
+        """The reply to a message over the limit: the notice for the first, nothing for the rest."""
+        self.metrics.replies_of("limited").inc()
+        reply_xml = render(SLOW_DOWN, msg) if count == self.messages_per_minute + 1 else ""
+        try:
+            await self.store.keep_reply(msg.dedup_key, reply_xml)
+        except RedisError:  # its retries then find the claim unanswered and get no reply; this one has its own
+            log.exception("keeping a rate-limited reply failed")
+            self.metrics.errors.inc()
         return reply_xml
 
     async def _turn(self, turn: Turn, msg: Incoming) -> tuple[str, Reply]:

@@ -41,7 +41,10 @@ class Metrics:
             "rb_rejected_requests", "Callback requests refused, by HTTP status", ["status"], registry=r
         )
         self.replies = Counter(
-            "rb_replies", "Replies, by kind (text, news, none, duplicate, late)", ["kind"], registry=r
+            "rb_replies",
+            "Replies, by kind (text, news, none, duplicate, late, limited: over limits.messages_per_user_per_minute)",
+            ["kind"],
+            registry=r,
         )
         self.flow_starts = Counter("rb_flow_starts", "Flows started", ["flow"], registry=r)
         self.flow_completions = Counter("rb_flow_completions", "Flows completed", ["flow"], registry=r)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.state import LockTimeout, Seen, StateStore
+from bot.state import LockTimeout, Quota, Seen, StateStore
 from bot.state.memory import MemoryStore
 
 
@@ -174,3 +174,38 @@ async def test_a_seen_query_with_another_body_is_replayed_and_claims_nothing(sto
     assert forged.kind == "replayed"
     # Nothing of the forged delivery was claimed: the same message under a fresh query is new.
     assert (await store.begin("msg:o2:2", "o2", Seen(query + "x", "body-b", 60))).kind == "new"
+
+
+async def test_deliveries_over_the_quota_are_limited_claimed_and_take_no_lock(store):
+    quota = Quota("rate:o1", 2, 60)
+    held = await store.begin("msg:o1:1", "o1", quota=quota)  # o1's lock stays held meanwhile
+    second = asyncio.create_task(store.begin("msg:o1:2", "o1", quota=quota))
+    over = [await asyncio.wait_for(store.begin(f"msg:o1:{i}", "o1", quota=quota), 0.3) for i in (3, 4)]
+    assert [(b.kind, b.count, b.turn) for b in over] == [("limited", 3, None), ("limited", 4, None)]
+    assert (await store.begin("msg:o1:3", "o1", quota=quota)).kind == "pending"  # claimed, not counted again
+    await store.keep_reply("msg:o1:3", "<xml>slow down</xml>")
+    retry = await store.begin("msg:o1:3", "o1", quota=quota)
+    assert (retry.kind, retry.reply) == ("duplicate", "<xml>slow down</xml>")
+    await store.commit(held.turn, {"n": 1}, 60, "r1")
+    await store.commit((await second).turn, {"n": 2}, 60, "r2")
+    assert await store.load_state("o1") == {"n": 2}  # the limited ones left the state alone
+
+
+async def test_a_quota_counts_each_user_apart_and_opens_again_after_its_window(store):
+    quota = Quota("rate:o1", 1, 0.2)
+    first = await store.begin("msg:o1:1", "o1", quota=quota)
+    await store.commit(first.turn, None, 60, "r")
+    assert (await store.begin("msg:o1:2", "o1", quota=quota)).kind == "limited"
+    other = await store.begin("msg:o2:1", "o2", quota=Quota("rate:o2", 1, 0.2))
+    assert other.kind == "new"
+    await store.commit(other.turn, None, 60, "r")
+    await asyncio.sleep(0.3)
+    assert (await store.begin("msg:o1:3", "o1", quota=quota)).kind == "new"
+
+
+async def test_a_limited_delivery_wakes_a_retry_waiting_for_it(store):
+    await store.begin("msg:o1:1", "o1", quota=Quota("rate:o1", 0, 60))
+    waiter = asyncio.create_task(store.wait_reply("msg:o1:1", 2))
+    await asyncio.sleep(0.05)
+    await store.keep_reply("msg:o1:1", "")
+    assert await waiter == ""

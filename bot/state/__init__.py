@@ -4,7 +4,7 @@ One interface (`StateStore`), two implementations: in-process memory (embedded, 
 and Redis (several processes). `open_store` picks the one config.yaml names.
 """
 
-from bot.state.base import Begin, LockTimeout, Seen, StateStore, Turn
+from bot.state.base import Begin, LockTimeout, Quota, Seen, StateStore, Turn
 from bot.state.factory import open_store
 
-__all__ = ["Begin", "LockTimeout", "Seen", "StateStore", "Turn", "open_store"]
+__all__ = ["Begin", "LockTimeout", "Quota", "Seen", "StateStore", "Turn", "open_store"]

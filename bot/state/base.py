@@ -4,6 +4,11 @@ A webhook delivery is one *turn*: `begin` claims the delivery's dedup key and ta
 lock before reading their state; `commit` saves the new state, keeps the reply under the dedup
 key for WeChat's retries and releases the lock; `abort` undoes the claim so that a retry runs
 again. Each step is one round trip on Redis.
+
+A delivery may come with a `Quota`, its sender's messages counted in a window (shared by every
+process): `begin` counts it after the claim, so a retry is not counted twice, and before the lock,
+so a flood never queues on it. A delivery over the quota is "limited": claimed, with no lock and
+no state; `keep_reply` keeps its reply for WeChat's retries.
 """
 
 from __future__ import annotations
@@ -41,10 +46,21 @@ class Seen:
 
 
 @dataclass(frozen=True, slots=True)
+class Quota:
+    """At most `limit` deliveries counted under `key` in a window of `window_s` seconds, opened by
+    the first one counted (a fixed window: the count expires with it)."""
+
+    key: str
+    limit: int
+    window_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class Begin:
-    kind: Literal["new", "duplicate", "pending", "replayed"]
+    kind: Literal["new", "duplicate", "pending", "replayed", "limited"]
     turn: Turn | None = None  # for "new"
     reply: str | None = None  # for "duplicate": the reply given to the first delivery
+    count: int = 0  # for "limited": the quota's count with this delivery (limit + 1 for the first over it)
 
 
 class StateStore(abc.ABC):
@@ -58,10 +74,12 @@ class StateStore(abc.ABC):
 
     # -- one delivery --------------------------------------------------------------------
     @abc.abstractmethod
-    async def begin(self, dedup_key: str, openid: str, seen: Seen | None = None) -> Begin:
+    async def begin(self, dedup_key: str, openid: str, seen: Seen | None = None, quota: Quota | None = None) -> Begin:
         """Claim the delivery; if new, wait for the user's lock and load their state. With `seen`,
         first remember the signed query (in the same step as the claim: one round trip), or
         answer "replayed" when it was seen before with another body; nothing is claimed then.
+        With `quota`, count a newly claimed delivery (in the same step) and answer "limited" when
+        the count is over the limit: the claim stands, waiting for `keep_reply`.
 
         Raises LockTimeout (after releasing the claim) when the lock is not free in time.
         """
@@ -73,6 +91,10 @@ class StateStore(abc.ABC):
     @abc.abstractmethod
     async def abort(self, turn: Turn) -> None:
         """Forget the claim and release the lock, leaving the state as it was."""
+
+    @abc.abstractmethod
+    async def keep_reply(self, dedup_key: str, reply: str) -> None:
+        """Answer a "limited" delivery's claim: keep the reply for its retries and its waiters."""
 
     @abc.abstractmethod
     async def wait_reply(self, dedup_key: str, timeout_s: float) -> str | None:

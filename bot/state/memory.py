@@ -7,7 +7,7 @@ import secrets
 import time
 from collections import defaultdict
 
-from bot.state.base import Begin, LockTimeout, Seen, State, StateStore, Turn, dump_state, load_state
+from bot.state.base import Begin, LockTimeout, Quota, Seen, State, StateStore, Turn, dump_state, load_state
 
 
 class MemoryStore(StateStore):
@@ -43,7 +43,7 @@ class MemoryStore(StateStore):
             del self._values[key]
 
     # -- one delivery --------------------------------------------------------------------
-    async def begin(self, dedup_key: str, openid: str, seen: Seen | None = None) -> Begin:
+    async def begin(self, dedup_key: str, openid: str, seen: Seen | None = None, quota: Quota | None = None) -> Begin:
         if seen is not None:
             before = self._read(seen.key)
             if before is not None and before != seen.digest:
@@ -56,6 +56,8 @@ class MemoryStore(StateStore):
         if dedup_key in self._pending:
             return Begin("pending")
         self._pending[dedup_key] = asyncio.get_running_loop().create_future()
+        if quota is not None and (count := self._count("kv:" + quota.key, quota.window_s)) > quota.limit:
+            return Begin("limited", count=count)
         lock = self._locks[openid]
         self._lock_users[openid] += 1
         try:
@@ -74,10 +76,7 @@ class MemoryStore(StateStore):
             self._values.pop("state:" + turn.openid, None)
         else:
             self._write("state:" + turn.openid, dump_state(state), state_ttl_s)
-        self._write("dedup:" + turn.dedup_key, reply, self.dedup_ttl_s)
-        future = self._pending.pop(turn.dedup_key, None)
-        if future is not None and not future.done():
-            future.set_result(reply)
+        self._keep(turn.dedup_key, reply)
         self._unlock(turn.openid)
 
     async def abort(self, turn: Turn) -> None:
@@ -95,6 +94,15 @@ class MemoryStore(StateStore):
         if self._lock_users[openid] == 0:  # nobody holds or waits: forget the lock
             del self._lock_users[openid]
             del self._locks[openid]
+
+    async def keep_reply(self, dedup_key: str, reply: str) -> None:
+        self._keep(dedup_key, reply)
+
+    def _keep(self, dedup_key: str, reply: str) -> None:
+        self._write("dedup:" + dedup_key, reply, self.dedup_ttl_s)
+        future = self._pending.pop(dedup_key, None)
+        if future is not None and not future.done():
+            future.set_result(reply)
 
     async def wait_reply(self, dedup_key: str, timeout_s: float) -> str | None:
         done = self._read("dedup:" + dedup_key)
@@ -126,12 +134,15 @@ class MemoryStore(StateStore):
         return True
 
     async def incr(self, key: str, ttl_s: float) -> int:
-        item = self._read("kv:" + key)
+        return self._count("kv:" + key, ttl_s)
+
+    def _count(self, key: str, ttl_s: float) -> int:
+        item = self._read(key)
         if item is None:
-            self._write("kv:" + key, "1", ttl_s)
+            self._write(key, "1", ttl_s)
             return 1
         count = int(item) + 1
-        self._values["kv:" + key] = (str(count), self._values["kv:" + key][1])
+        self._values[key] = (str(count), self._values[key][1])
         return count
 
     async def delete(self, key: str) -> None:

@@ -23,13 +23,14 @@ from redis.asyncio import Connection, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 
-from bot.state.base import Begin, LockTimeout, Seen, State, StateStore, Turn, dump_state, load_state
+from bot.state.base import Begin, LockTimeout, Quota, Seen, State, StateStore, Turn, dump_state, load_state
 
 _PENDING = "P"
 _DONE = "R"  # prefix of a kept reply (a reply may be empty)
 
-# KEYS: dedup, lock, state, seen. ARGV: dedup_ttl_ms, token, lock_ttl_ms, steps ('c' claim,
-# 'l' lock), the body's digest for the seen query ('' for none), seen_ttl_ms
+# KEYS: dedup, lock, state, seen, quota. ARGV: dedup_ttl_ms, token, lock_ttl_ms, steps ('c'
+# claim, 'l' lock), the body's digest for the seen query ('' for none), seen_ttl_ms, the quota's
+# limit ('' for none), its window_ms. The quota counts as _INCR does.
 _BEGIN = """
 if string.find(ARGV[4], 'c', 1, true) then
   if ARGV[5] ~= '' then
@@ -40,6 +41,11 @@ if string.find(ARGV[4], 'c', 1, true) then
   local prev = redis.call('GET', KEYS[1])
   if prev then return {'seen', prev} end
   redis.call('SET', KEYS[1], 'P', 'PX', ARGV[1])
+  if ARGV[7] ~= '' then
+    local n = redis.call('INCR', KEYS[5])
+    if n == 1 then redis.call('PEXPIRE', KEYS[5], ARGV[8]) end
+    if n > tonumber(ARGV[7]) then return {'limited', n} end
+  end
 end
 if not string.find(ARGV[4], 'l', 1, true) then return {'claimed', false} end
 if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
@@ -212,11 +218,17 @@ class RedisStore(StateStore):
         p = self.prefix
         return [f"{p}dedup:{dedup_key}", f"{p}lock:{openid}", f"{p}state:{openid}"]
 
-    async def begin(self, dedup_key: str, openid: str, seen: Seen | None = None) -> Begin:
+    async def begin(self, dedup_key: str, openid: str, seen: Seen | None = None, quota: Quota | None = None) -> Begin:
         keys = self._keys(dedup_key, openid)
-        # The seen query rides in the claiming script; without one the dedup key stands in (unused).
-        script_keys = [*keys, self.prefix + seen.key if seen else keys[0]]
+        # The seen query and the quota ride in the claiming script; without them the dedup key
+        # stands in (unused). The quota counts among the small shared values, as incr does.
+        script_keys = [
+            *keys,
+            self.prefix + seen.key if seen else keys[0],
+            f"{self.prefix}kv:{quota.key}" if quota else keys[0],
+        ]
         digest, seen_ttl_ms = (seen.digest, seen.ttl_s * 1000) if seen else ("", 0)
+        limit, window_ms = (quota.limit, max(1, int(quota.window_s * 1000))) if quota else ("", 0)
         token = next(self._tokens)
         deadline = time.monotonic() + self.lock_timeout_s
         local = self._local[openid]
@@ -226,7 +238,16 @@ class RedisStore(StateStore):
         async def run(steps: str) -> tuple[str, str | None]:
             status, value = await self._begin(
                 script_keys,
-                [int(self.dedup_ttl_s * 1000), token, int(self.lock_ttl_s * 1000), steps, digest, seen_ttl_ms],
+                [
+                    int(self.dedup_ttl_s * 1000),
+                    token,
+                    int(self.lock_ttl_s * 1000),
+                    steps,
+                    digest,
+                    seen_ttl_ms,
+                    limit,
+                    window_ms,
+                ],
             )
             return status, value
 
@@ -247,6 +268,9 @@ class RedisStore(StateStore):
             if status == "replayed":
                 claimed = False  # nothing was claimed, and the key may be a genuine delivery's
                 return Begin("replayed")
+            if status == "limited":
+                claimed = False  # the claim stands until keep_reply answers it
+                return Begin("limited", count=int(value or 0))
             if status == "seen":
                 claimed = False  # someone else's claim: not ours to abort
                 kept = value or _PENDING  # "seen" always carries the kept value: P, or R and the reply
@@ -302,6 +326,11 @@ class RedisStore(StateStore):
             await self._abort(self._keys(turn.dedup_key, turn.openid)[:2], [turn.token])
         finally:
             self._release_local(turn.openid)
+
+    async def keep_reply(self, dedup_key: str, reply: str) -> None:
+        await self._batches.execute(
+            "SET", f"{self.prefix}dedup:{dedup_key}", _DONE + reply, "PX", int(self.dedup_ttl_s * 1000)
+        )
 
     async def wait_reply(self, dedup_key: str, timeout_s: float) -> str | None:
         key = f"{self.prefix}dedup:{dedup_key}"
