@@ -134,12 +134,23 @@ def test_production_with_its_own_keys_starts(monkeypatch):
         ("RB_SMS__PROVIDER", "log", SMS),
         ("RB_SECURITY__FIELD_KEY", "ZGV2ZWxvcG1lbnQta2V5LS1ub3QtZm9yLXByb2QhISE=", FIELD),
         ("RB_RECEIPTS__SIGNING_KEY", "development-receipt-signing-key--not-for-production", SIGNING),
+        ("RB_RECEIPTS__PREVIOUS_SIGNING_KEY", "development-receipt-signing-key--not-for-production", SIGNING),
         ("RB_WECHAT__TOKEN", "devtoken123", TOKEN),
         ("RB_WECHAT__ENCODING_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", AES),
         ("RB_WECHAT__APP_SECRET", DEV_APP_SECRET, SECRET),
         ("RB_WECHAT__MAX_CLOCK_SKEW_S", "0", SKEW),
     ],
-    ids=["realname", "sms", "field_key", "signing_key", "token", "aes_key", "app_secret", "clock_skew"],
+    ids=[
+        "realname",
+        "sms",
+        "field_key",
+        "signing_key",
+        "previous_signing_key",
+        "token",
+        "aes_key",
+        "app_secret",
+        "clock_skew",
+    ],
 )
 @pytest.mark.parametrize("host", ["0.0.0.0", "127.0.0.1"])
 def test_production_refuses_each_development_setting_wherever_it_serves(monkeypatch, variable, value, line, host):

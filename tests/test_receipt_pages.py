@@ -62,6 +62,18 @@ def test_a_token_signed_with_another_key_opens_nothing():
     assert links(key="o" * 40).read(links().token(42, NOW), NOW) is None
 
 
+def test_after_a_key_change_links_the_previous_key_signed_still_open():
+    rotated = Receipts(ReceiptsConfig(signing_key="n" * 40, previous_signing_key="k" * 40), BASE)
+    assert rotated.read(links().token(42, NOW), NOW) == 42
+
+
+def test_after_a_key_change_new_links_are_signed_with_the_new_key():
+    rotated = Receipts(ReceiptsConfig(signing_key="n" * 40, previous_signing_key="k" * 40), BASE)
+    token = rotated.token(42, NOW)
+    assert links(key="n" * 40).read(token, NOW) == 42
+    assert links().read(token, NOW) is None
+
+
 def test_a_token_opens_until_its_expiry_and_not_after():
     token = links(ttl_days=30).token(42, NOW)
     assert links().read(token, NOW + timedelta(days=30) - timedelta(seconds=1)) == 42

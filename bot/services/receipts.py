@@ -3,7 +3,8 @@
 A link is `<public_base_url>/r/<token>`; the token carries the receipt id and an expiry, signed
 with HMAC-SHA256 under receipts.signing_key, so it cannot be guessed, altered or kept past its
 day. `read` answers None for any token that is not one this bot made and still open; the pages
-say 404 for all of them alike.
+say 404 for all of them alike. After a key change, receipts.previous_signing_key keeps the links
+the old key signed open until they expire (docs/deploy.md, key rotation).
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ _TOKEN = struct.Struct(">QI")  # receipt id, expiry (Unix seconds)
 class Receipts:
     def __init__(self, config: ReceiptsConfig, public_base_url: str) -> None:
         self._config = config
-        self._key = hmac.new(config.signing_key.encode(), b"rb-receipt-links", hashlib.sha256).digest()
+        # Signing with the first; a token made with either opens.
+        self._keys = tuple(
+            hmac.new(key.encode(), b"rb-receipt-links", hashlib.sha256).digest()
+            for key in (config.signing_key, config.previous_signing_key)
+            if key
+        )
         self._base = public_base_url.rstrip("/")
 
     async def for_application(self, application: PermitApplication) -> Receipt:
@@ -54,8 +60,7 @@ class Receipts:
     def token(self, receipt_id: int, now: datetime) -> str:
         expires = int((now + timedelta(days=self._config.link_ttl_days)).timestamp())
         body = _TOKEN.pack(receipt_id, expires)
-        mac = hmac.new(self._key, body, hashlib.sha256).digest()[:16]
-        return base64.urlsafe_b64encode(body + mac).decode().rstrip("=")
+        return base64.urlsafe_b64encode(body + _mac(self._keys[0], body)).decode().rstrip("=")
 
     def read(self, token: str, now: datetime) -> int | None:
         """The receipt id a token opens, or None: malformed, altered, or expired."""
@@ -66,7 +71,7 @@ class Receipts:
         if len(raw) != _TOKEN.size + 16:
             return None
         body, mac = raw[: _TOKEN.size], raw[_TOKEN.size :]
-        if not hmac.compare_digest(mac, hmac.new(self._key, body, hashlib.sha256).digest()[:16]):
+        if not any(hmac.compare_digest(mac, _mac(key, body)) for key in self._keys):
             return None
         receipt_id, expires = _TOKEN.unpack(body)
         return receipt_id if now.timestamp() < expires else None
@@ -74,6 +79,10 @@ class Receipts:
     def url(self, receipt_id: int, now: datetime) -> str:
         """The phone page's link; the PDF is the same with `.pdf`."""
         return f"{self._base}/r/{self.token(receipt_id, now)}"
+
+
+def _mac(key: bytes, body: bytes) -> bytes:
+    return hmac.new(key, body, hashlib.sha256).digest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
