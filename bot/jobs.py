@@ -25,7 +25,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import aiohttp
-from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import Worker, func
 
@@ -33,7 +32,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.metrics import Metrics
 from bot.services import Services
-from bot.services.push_sender import QUEUE_NAME, WAKE_JOB, PushSender
+from bot.services.push_sender import QUEUE_NAME, WAKE_JOB, PushSender, queue_settings
 from bot.services.reminders import Reminders
 from bot.state import open_store
 from models.rules import SHENZHEN
@@ -133,7 +132,7 @@ def _worker(settings: Settings) -> Worker:
         cron_jobs=[cron(daily_scan, hour=settings.reminders.send_hour, minute=0, run_at_startup=True)],
         timezone=SHENZHEN_OFFSET,  # the cron's hour is Shenzhen's
         queue_name=QUEUE_NAME,
-        redis_settings=RedisSettings.from_dsn(settings.redis.url),
+        redis_settings=queue_settings(settings.redis.url),
         on_startup=_startup,
         on_shutdown=_shutdown,
         ctx={_SETTINGS: settings},

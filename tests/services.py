@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -66,15 +66,17 @@ def _tail(path: Path, lines: int = 20) -> str:
 
 
 class RedisServer:
-    """A redis-server without persistence; ``stop()`` then ``start()`` restarts it on the same port."""
+    """A redis-server without persistence; ``stop()`` (or ``kill()``) then ``start()`` restarts it on
+    the same port. ``args`` are more server options (e.g. ``--replicaof HOST PORT``)."""
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    def __init__(self, directory: Path, port: int | None = None, args: Sequence[str] = ()) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             unavailable("redis-server not found (Debian: apt-get install redis-server)")
         self.binary = binary
         self.directory = directory
         self.port = port or free_port()
+        self.args = list(args)
         self.log_path = directory / "redis.log"
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -98,6 +100,7 @@ class RedisServer:
             "--appendonly", "no",
             "--dir", str(self.directory),
             "--daemonize", "no",
+            *self.args,
         ]  # fmt: skip
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
@@ -115,6 +118,13 @@ class RedisServer:
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, nothing written out and no connection closed politely."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
 

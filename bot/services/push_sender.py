@@ -38,7 +38,7 @@ from arq.connections import RedisSettings
 from redis.exceptions import RedisError
 from tortoise.expressions import Q
 
-from bot.config import PushesConfig, RemindersConfig, TemplatesConfig
+from bot.config import PushesConfig, RemindersConfig, TemplatesConfig, sentinel_url
 from bot.metrics import Metrics
 from bot.state import StateStore
 from bot.wechat.api import BUSY, NETWORK, TOKEN_ERRORS, WeChatAPI, WeChatAPIError
@@ -51,6 +51,22 @@ log = logging.getLogger(__name__)
 # The worker's job queue, and the job a wake enqueues on it (bot/jobs.py runs it).
 QUEUE_NAME = "rb:queue"
 WAKE_JOB = "wake_sender"
+
+
+def queue_settings(url: str) -> RedisSettings:
+    """arq's settings for redis.url, a Sentinel URL too: arq then asks the sentinels for the master."""
+    sentinel = sentinel_url(url)
+    if sentinel is None:
+        return RedisSettings.from_dsn(url)
+    return RedisSettings(
+        host=list(sentinel.sentinels),
+        sentinel=True,
+        sentinel_master=sentinel.master,
+        database=sentinel.db,
+        username=sentinel.username,
+        password=sentinel.password,
+    )
+
 
 REQUIRE_SUBSCRIBE = 43004
 SUBSCRIPTION_REFUSED = 43101  # bizsend: the user has not accepted (or has cancelled) the template
@@ -321,8 +337,7 @@ class PushSender:
             self._wake_again = False
             try:
                 if self._queue is None:
-                    redis = RedisSettings.from_dsn(self._queue_url)
-                    self._queue = await create_pool(redis, default_queue_name=QUEUE_NAME)
+                    self._queue = await create_pool(queue_settings(self._queue_url), default_queue_name=QUEUE_NAME)
                 # A wake nobody took within a scan interval is moot: the worker has scanned by then.
                 await self._queue.enqueue_job(WAKE_JOB, _expires=timedelta(seconds=self._config.scan_interval_s))
             except (RedisError, OSError) as exc:

@@ -20,9 +20,11 @@ from typing import Any
 
 import hiredis
 from redis.asyncio import Connection, Redis
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 
+from bot.config import sentinel_url
 from bot.state.base import Begin, LockTimeout, Quota, Seen, State, StateStore, Turn, dump_state, load_state
 
 _PENDING = "P"
@@ -94,8 +96,32 @@ def _split_name(args: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def connect(url: str) -> Redis:
-    """A redis-py client for the URL (TCP, TLS or a Unix socket)."""
-    return Redis.from_url(url, decode_responses=True)
+    """A redis-py client for the URL: TCP, TLS or a Unix socket, or the master Sentinel names.
+
+    Through Sentinel, each new connection asks the sentinels where the master is, and a connection
+    still on a master that was demoted fails (ReadOnlyError becomes ConnectionError, redis-py's
+    SentinelManagedConnection): the next one goes to the new master.
+    """
+    sentinel = sentinel_url(url)
+    if sentinel is None:
+        return Redis.from_url(url, decode_responses=True)
+    # A sentinel that does not answer within a second is passed over for the next one in the list.
+    sentinels = Sentinel(sentinel.sentinels, sentinel_kwargs={"socket_timeout": 1.0, "socket_connect_timeout": 1.0})
+    return sentinels.master_for(
+        sentinel.master,
+        db=sentinel.db,
+        username=sentinel.username,
+        password=sentinel.password,
+        decode_responses=True,
+    )
+
+
+async def disconnect(redis: Redis) -> None:
+    """Close a client of `connect`, and through Sentinel its connections to the sentinels."""
+    await redis.aclose()
+    if isinstance(redis.connection_pool, SentinelConnectionPool):
+        for sentinel in redis.connection_pool.sentinel_manager.sentinels:
+            await sentinel.aclose()
 
 
 class _Batches:
@@ -110,9 +136,10 @@ class _Batches:
     public `send_packed_command` and `read_response`: a redis-py pipeline does the same with a
     command stack, a retry wrapper and response callbacks around it, which the store's commands
     (scripts, GET, SET, DEL) do not need, and which cost a tenth of a delivery's instructions. An
-    error reply fails its own command; a broken connection fails the batch's commands, and the
-    next batch connects again. One batch at a time keeps the commands in the order they were
-    asked (an abort never overtakes the claim it undoes).
+    error reply fails its own command; a broken connection fails the batch's commands and goes
+    back to the pool closed, and the next batch takes one from the pool again (through Sentinel, a
+    new connection to wherever the master is now). One batch at a time keeps the commands in the
+    order they were asked (an abort never overtakes the claim it undoes).
     """
 
     def __init__(self, redis: Redis) -> None:
@@ -149,11 +176,16 @@ class _Batches:
             self._sender = None
 
     async def _send(self, batch: list[_Queued]) -> None:
-        if self._connection is None:
-            self._connection = await self._redis.connection_pool.get_connection()
-        connection = self._connection
         packed = b"".join([hiredis.pack_command(_split_name(args)) for args, _ in batch])
         results: list[Any] = []
+        try:
+            connection = self._connection = self._connection or await self._redis.connection_pool.get_connection()
+        except asyncio.CancelledError:
+            _hand_out(batch, [_closed()] * len(batch))
+            raise
+        except Exception as exc:  # Redis is down: the batch's commands fail with the connect
+            _hand_out(batch, [exc] * len(batch))
+            return
         try:
             await connection.send_packed_command(packed, check_health=False)
             for _ in batch:
@@ -162,13 +194,18 @@ class _Batches:
                 except ResponseError as exc:  # this command's error reply; the connection is fine
                     results.append(exc)
         except asyncio.CancelledError:
-            await connection.disconnect(nowait=True)  # replies may be left unread on it
+            await self._drop(connection)  # replies may be left unread on it
             _hand_out(batch, [*results, *[_closed()] * (len(batch) - len(results))])
             raise
         except Exception as exc:  # the connection: the commands not answered fail with it
-            await connection.disconnect(nowait=True)
+            await self._drop(connection)
             results += [exc] * (len(batch) - len(results))
         _hand_out(batch, results)
+
+    async def _drop(self, connection: Connection) -> None:
+        self._connection = None
+        await connection.disconnect(nowait=True)
+        await self._redis.connection_pool.release(connection)
 
     async def close(self) -> None:
         sender = self._sender
@@ -379,4 +416,4 @@ class RedisStore(StateStore):
 
     async def close(self) -> None:
         await self._batches.close()
-        await self.redis.aclose()
+        await disconnect(self.redis)
