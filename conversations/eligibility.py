@@ -18,10 +18,18 @@ from models import Permit
 from models.eligibility import Assessment, RouteVerdict, assess
 from models.permit_cycle import PermitStatus
 
-ROUTE_NAMES = {
-    "A": "居住登记＋社保（第十九条第一项）",
-    "B": "人才引进（第十九条第二项）",
-    "C": "全日制在校学生（第十九条第三项）",
+ROUTE_NAMES = {"A": "居住登记＋社保", "B": "人才引进", "C": "全日制在校学生"}
+# What to do about a condition not met: (its name, whether it will be met by waiting) → the step.
+NEXT_STEPS = {
+    ("连续居住登记", False): "回复「居住登记」申报现在的住址",
+    ("连续居住登记", True): "保持居住登记有效（搬家后{gap}天内重新申报）",
+    ("居住登记", False): "回复「居住登记」申报现在的住址",
+    ("社保", False): "在深圳参加社保并按月缴纳",
+    ("社保", True): "按月缴纳社保",
+    ("人才引进认定", False): "向人才主管部门申请人才引进认定",
+    ("人才引进认定", True): "等认定生效",
+    ("全日制在读", False): "在深圳全日制就读",
+    ("全日制在读", True): "等入学",
 }
 
 
@@ -93,15 +101,19 @@ def _condition_line(condition) -> str:
 def _verdict(route: RouteVerdict, assessment: Assessment, ctx: Context) -> str:
     if assessment.eligible:
         return (
-            "结论：您符合申领居住证的条件。\n下一步：准备好数码照片图像号，回复「申领」在微信里申领；"
-            "居住证制好后到您选定的受理点本人领取。"
+            "结论：您符合申领居住证的条件。\n下一步：准备好数码照片图像号（回复「照片」看怎么拿到），"
+            "回复「申领」在微信里申领；居住证制好后到您选定的受理点本人领取。"
         )
+    gap = ctx.services.rules.registration_gap_days
+    # Only what is still missing: a resident who has just declared is not sent to declare again.
+    steps = "；".join(
+        NEXT_STEPS[(c.name, c.earliest is not None)].format(gap=gap) for c in route.conditions if not c.met
+    )
     if route.earliest is not None:
         return (
-            f"结论：暂不符合。如果居住登记和社保照常延续，最早{route.earliest.isoformat()}符合条件。\n"
-            "下一步：保持居住登记有效、按月缴纳社保，到时再回复「办证资格」查询。"
+            f"结论：暂不符合，最早{route.earliest.isoformat()}符合条件。\n下一步：{steps}，到时再回复「办证资格」查询。"
         )
-    return "结论：暂不符合，目前无法预计符合的日期。\n下一步：先申报居住登记（回复「居住登记」），并在深圳缴纳社保。"
+    return f"结论：暂不符合，目前还算不出符合的日期。\n下一步：{steps}。"
 
 
 FLOW = Flow(

@@ -570,6 +570,9 @@ class Engine:
                 lines.append(f"{i}. {part.item}：{part.describe(state['answers'][part.name][index])}")
             else:
                 lines.append(f"{i}. {part.label}：{part.show(state['answers'][part.name])}")
+        note = flow.review_note(Filled(state["answers"], state.get("facts", {}))) if flow.review_note else ""
+        if note:
+            lines.append(f"\n{note}")
         groups = any(True for _ in flow.groups)
         return texts.REVIEW.format(title=flow.title, lines="\n".join(lines)) + (texts.REVIEW_ITEMS if groups else "")
 

@@ -263,6 +263,7 @@ class Flow:
     intro: str = ""
     offered_to: frozenset[Audience] = EVERYONE  # whom the menu offers it to
     takes: tuple[type, ...] = ()  # inputs other than text that start it (a Location for 受理点)
+    review_note: Callable[[Filled], str] | None = None  # a line the review adds below the answers
     version: str = field(init=False)
 
     def __post_init__(self) -> None:

@@ -23,7 +23,20 @@ from datetime import date
 
 from bot.services.errors import Told
 from bot.services.residence import MoveIn
-from conversations.flow import Answers, Asked, Audience, Choice, Context, Ended, Finished, Flow, Noted, Step, under
+from conversations.flow import (
+    Answers,
+    Asked,
+    Audience,
+    Choice,
+    Context,
+    Ended,
+    Filled,
+    Finished,
+    Flow,
+    Noted,
+    Step,
+    under,
+)
 from conversations.keys import MenuKey
 from conversations.parsers import Invalid, cn_mobile, district, flexible_date, non_empty
 from conversations.requirements import NOT_REALNAME, realname_verified
@@ -159,6 +172,12 @@ async def _submit(ctx: Context, answers: Answers) -> Finished:
     )
 
 
+def _review_note(filled: Filled) -> str:
+    if not _moving_in(filled):
+        return ""
+    return "提交后，您在其他地址还没搬离的居住登记会在今天结束，不用另外办搬离。"
+
+
 FLOW = Flow(
     key=MenuKey.RESIDENCE_REGISTER,
     title="居住登记",
@@ -226,5 +245,6 @@ FLOW = Flow(
             when=_moving_out,
         ),
     ),
+    review_note=_review_note,
     submit=_submit,
 )

@@ -133,6 +133,26 @@ def continuous_since(spans: Iterable[Span], as_of: date, gap_days: int) -> date 
     return _registration(spans, as_of, gap_days)[0]
 
 
+@dataclass(frozen=True, slots=True)
+class Continuity:
+    """What a declaration made on `declared_on` means for continuous registration."""
+
+    since: date  # the declaration date that starts the unbroken registration it belongs to
+    broken_after: date | None  # the move-out it came too long after, when it starts afresh because of a gap
+
+
+def continuity_of(spans: Iterable[Span], declared_on: date, gap_days: int) -> Continuity:
+    """`spans` include the new declaration. A first declaration, or another on the same day as the
+    last move-out, starts on its own date without a gap; only one more than `gap_days` days after
+    the last move-out is a break."""
+    spans = list(spans)
+    since = continuous_since(spans, declared_on, gap_days) or declared_on
+    outs = [s.move_out_on for s in spans if s.move_out_on is not None and s.move_out_on <= declared_on]
+    last_out = max(outs, default=None)
+    broken = since == declared_on and last_out is not None and (declared_on - last_out).days > gap_days
+    return Continuity(since, last_out if broken else None)
+
+
 def _registration(spans: Iterable[Span], as_of: date, gap_days: int) -> tuple[date | None, date | None]:
     """(start of the registration current on as_of, last move-out if none is current); (None, None) if none yet."""
     start: date | None = None
@@ -202,7 +222,7 @@ def _continuous(since: date | None, moved_out_on: date | None, rules: Rules, as_
     if _period_met_on(since, done, rules.period_met_day_after) > as_of:
         done -= 1
     length = f"{done}个月" if done > 0 else "不足1个月"
-    measured = f"连续居住登记{length}（自{since.isoformat()}起）"
+    measured = f"连续居住登记{length}（自{since.isoformat()}申报起）"  # the declaration, not the move-in
     met = as_of >= met_on
     return Condition("连续居住登记", measured, threshold, met, as_of if met else met_on)
 

@@ -258,15 +258,17 @@ SI_RULE = "登记期间连续缴纳满12个月，或近24个月累计满18个月
 @pytest.mark.parametrize(
     ("records", "rules", "as_of", "name", "index", "measured", "threshold"),
     [
-        pytest.param(EX7, DEFAULT, "2025-03-15", "A", 0, "连续居住登记11个月（自2024-04-01起）", "满12个月", id="ex7"),
         pytest.param(
-            EX7, DEFAULT, "2025-04-01", "A", 0, "连续居住登记11个月（自2024-04-01起）", "满12个月", id="04-01",
+            EX7, DEFAULT, "2025-03-15", "A", 0, "连续居住登记11个月（自2024-04-01申报起）", "满12个月", id="ex7"
         ),
         pytest.param(
-            EX7, SAME_DAY, "2025-04-01", "A", 0, "连续居住登记12个月（自2024-04-01起）", "满12个月", id="same day",
+            EX7, DEFAULT, "2025-04-01", "A", 0, "连续居住登记11个月（自2024-04-01申报起）", "满12个月", id="04-01",
         ),
         pytest.param(
-            person(reg("2025-06-01")), DEFAULT, "2025-06-15", "A", 0, "连续居住登记不足1个月（自2025-06-01起）",
+            EX7, SAME_DAY, "2025-04-01", "A", 0, "连续居住登记12个月（自2024-04-01申报起）", "满12个月", id="same day",
+        ),
+        pytest.param(
+            person(reg("2025-06-01")), DEFAULT, "2025-06-15", "A", 0, "连续居住登记不足1个月（自2025-06-01申报起）",
             "满12个月", id="under a month",
         ),
         pytest.param(

@@ -18,10 +18,15 @@ def today() -> date:
 
 
 async def declare_move_in(
-    resident, move_in_on: str = "2025-03-01", *, district: str = "南山", housing_type: str = "租赁住房"
+    resident,
+    move_in_on: str = "2025-03-01",
+    *,
+    district: str = "南山",
+    address: str = "粤海街道科苑路15号1栋1201",
+    housing_type: str = "租赁住房",
 ) -> str:
     await resident.send_text("居住登记")
-    for answer in ("1", district, "粤海街道科苑路15号1栋1201", "无", housing_type, move_in_on, "无", "务工就业"):
+    for answer in ("1", district, address, "无", housing_type, move_in_on, "无", "务工就业"):
         await resident.send_text(answer)
     return await resident.send_text("13900139000")
 
@@ -202,3 +207,47 @@ async def test_a_district_read_out_of_an_address_is_said_before_the_next_questio
     await resident.send_text("1")
     reply = await resident.send_text("深圳市福田区福华路3号")
     assert reply.startswith("已按「福田区」登记所在区。")
+
+
+async def test_a_second_move_in_on_the_same_day_is_not_told_of_a_gap(resident):
+    await verified_account(resident.openid, ID)
+    await declare_move_in(resident)
+    await resident.send_text("确认")
+    await declare_move_in(resident, district="福田", address="福田街道福华路3号2栋501")
+    reply = await resident.send_text("确认")
+    assert f"连续居住登记时间从今天{today().isoformat()}起计算" in reply and "超过" not in reply
+
+
+async def test_the_move_in_reply_says_periods_count_from_the_declaration_not_the_move_in(resident):
+    await verified_account(resident.openid, ID)
+    await declare_move_in(resident, move_in_on="2025-03-01")
+    reply = await resident.send_text("确认")
+    assert f"从今天{today().isoformat()}起计算（按申报日期算，不是入住日期2025-03-01）" in reply
+
+
+async def test_the_move_in_review_says_an_open_registration_elsewhere_ends(resident):
+    await verified_account(resident.openid, ID)
+    review = await declare_move_in(resident)
+    assert "其他地址还没搬离的居住登记会在今天结束" in review
+
+
+async def test_after_a_move_in_eligibility_names_only_what_is_still_missing(resident):
+    await verified_account(resident.openid, ID)
+    await declare_move_in(resident, move_in_on="今天")
+    await resident.send_text("确认")
+    reply = await resident.send_text("办证资格")
+    next_step = reply.split("下一步：")[1]
+    assert "居住登记」申报" not in next_step and "社保" in next_step
+
+
+async def test_eligibility_while_insured_and_registered_names_the_date_and_keeping_both(resident):
+    await verified_account(resident.openid, ID)
+    await declare_move_in(resident, move_in_on="今天")
+    await resident.send_text("确认")
+    now = month_index(today().year, today().month)
+    for month in range(now - 3, now + 1):
+        await SocialInsuranceMonth.create(person=person(ID), month=month)
+    reply = await resident.send_text("办证资格")
+    assert f"最早{add_months(today(), 12).isoformat()}" in reply or "最早" in reply
+    assert "保持居住登记有效（搬家后30天内重新申报）；按月缴纳社保" in reply
+    assert "第十九条" not in reply

@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 from bot.services.errors import Told
 from models import Account, ResidenceRegistration, SocialInsuranceMonth, Source, StudentRecord, TalentRecord
-from models.eligibility import PersonRecords, Span, continuous_since
+from models.eligibility import Continuity, PersonRecords, Span, continuity_of
 from models.rules import Rules
 
 
@@ -55,14 +55,20 @@ class Residence:
             await ResidenceRegistration.filter(person=person, move_out_on=None).update(move_out_on=today)
             registration = await _create(account, person, data, today)
         spans = [Span(r.declared_on, r.move_out_on) for r in await self.registrations(person)]
-        since = continuous_since(spans, today, self._gap_days)
-        if since is not None and since < today:
-            continuity = f"居住登记连续计算，自{since.isoformat()}起。"
-        elif len(spans) > 1:
-            continuity = f"与上次搬离相隔超过{self._gap_days}天，连续居住登记时间自{today.isoformat()}起重新计算。"
-        else:
-            continuity = f"连续居住登记时间自{today.isoformat()}起计算。"
-        return MoveInOutcome(registration, continuity)
+        continuity = continuity_of(spans, today, self._gap_days)
+        return MoveInOutcome(registration, self._told(continuity, today, data.move_in_on))
+
+    def _told(self, continuity: Continuity, today: date, move_in_on: date) -> str:
+        # Periods count from the declaration, not the move-in (domain/RULES.md §2): say so when they differ.
+        not_move_in = f"（按申报日期算，不是入住日期{move_in_on.isoformat()}）" if move_in_on != today else ""
+        if continuity.since < today:
+            return f"居住登记连续计算，自{continuity.since.isoformat()}起{not_move_in}。"
+        if continuity.broken_after is not None:
+            return (
+                f"与上次搬离（{continuity.broken_after.isoformat()}）相隔超过{self._gap_days}天，"
+                f"连续居住登记时间从今天{today.isoformat()}起重新计算{not_move_in}。"
+            )
+        return f"连续居住登记时间从今天{today.isoformat()}起计算{not_move_in}。"
 
     async def move_out(self, person: str, move_out_on: date) -> ResidenceRegistration:
         current = await self.current_registration(person)
