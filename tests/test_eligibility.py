@@ -10,6 +10,7 @@ from models.eligibility import (
     Span,
     add_months,
     assess,
+    continuity_of,
     continuous_since,
     records_from,
 )
@@ -186,9 +187,7 @@ def test_route_a(records, rules, as_of, eligible, earliest):
             "2025-02-28",
             id="31st + 6 months, same day",
         ),
-        pytest.param(
-            "2024-01-31", Rules(registration_months=1), "2024-02-29", False, "2024-03-01", id="into leap Feb"
-        ),
+        pytest.param("2024-01-31", Rules(registration_months=1), "2024-02-29", False, "2024-03-01", id="into leap Feb"),
     ],
 )
 def test_registration_period(since, rules, as_of, met, earliest):
@@ -437,3 +436,27 @@ def test_records_from_orm_rows():
         talents=["2023-05-01"],
         studies=[("2023-09-01", "2026-06-30")],
     )
+
+
+@pytest.mark.parametrize(
+    ("spans", "declared_on", "since", "broken_after"),
+    [
+        pytest.param([reg("2026-12-03")], "2026-12-03", "2026-12-03", None, id="first declaration"),
+        pytest.param(
+            [reg("2026-12-03", "2026-12-03"), reg("2026-12-03")], "2026-12-03", "2026-12-03", None, id="same day twice"
+        ),
+        pytest.param(
+            [reg("2025-01-10", "2026-12-03"), reg("2026-12-03")], "2026-12-03", "2025-01-10", None, id="moving house"
+        ),
+        pytest.param(
+            [reg("2025-01-10", "2026-11-03"), reg("2026-12-03")], "2026-12-03", "2025-01-10", None, id="30 days later"
+        ),
+        pytest.param(
+            [reg("2025-01-10", "2026-11-02"), reg("2026-12-03")], "2026-12-03", "2026-12-03", "2026-11-02", id="31 days"
+        ),
+    ],
+)
+def test_what_a_declaration_means_for_continuity(spans, declared_on, since, broken_after):
+    continuity = continuity_of(spans, date.fromisoformat(declared_on), 30)
+    assert continuity.since == date.fromisoformat(since)
+    assert continuity.broken_after == (date.fromisoformat(broken_after) if broken_after else None)
