@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 PURPOSE = "login"
 KINDS = {"个人": AccountKind.PERSONAL, "单位": AccountKind.UNIT}
-LOCKED_NEXT = "到时回复「登录」重新登录；忘记了密码，可以带身份证到受理点办理（回复「受理点」查询地址）。"
+LOCKED_NEXT = "到时回复「登录」重新登录；忘记了密码请回复「忘记密码」，重设后马上可以登录。"
 SIGNED_OUT_ELSEWHERE = (
     "您的居住证助手账号已在另一个微信上登录，本微信已解除绑定。如果不是您本人操作，请尽快到受理点处理。"
 )
@@ -72,21 +72,23 @@ async def _bind(ctx: Context, answers: Filled) -> Finished:
         checked["account_id"], ctx.openid, new_password_hash=answers.get("login.new_password")
     )
     if previous is not None:
-        await _tell_signed_out(ctx, previous)
+        await tell(ctx, previous, SIGNED_OUT_ELSEWHERE)
     if answers["login.kind"] == "单位":
         return Finished("登录成功，已绑定单位账号。回复「代办」为员工申领居住证，回复「单位签注」办理签注。")
     return Finished("登录成功，已绑定个人账号。回复「菜单」查看可办理的业务。")
 
 
-async def _tell_signed_out(ctx: Context, openid: str) -> None:
+async def tell(ctx: Context, openid: str, text: str) -> None:
+    """Tell a WeChat user, outside their conversation, what just happened to their account (a new
+    binding elsewhere, a password reset): it stands all the same when they cannot be told."""
     api = ctx.services.wechat
     if api is None:
-        log.warning("no WeChat API configured: the WeChat user signed out elsewhere was not told")
+        log.warning("no WeChat API configured: a WeChat user was not told of a change to their account")
         return
     try:
-        await api.send_text(openid, SIGNED_OUT_ELSEWHERE)
-    except WeChatAPIError as exc:  # the binding has moved all the same
-        log.warning("could not tell the previous WeChat user of a new binding: %s", exc)
+        await api.send_text(openid, text)
+    except WeChatAPIError as exc:
+        log.warning("could not tell a WeChat user of a change to their account: %s", exc)
 
 
 FLOW = Flow(

@@ -12,7 +12,7 @@ submit, and its details are not sent to the provider.
 
 from __future__ import annotations
 
-from conversations.flow import Answers, Asked, Audience, Context, Finished, Flow, Image, Missing, Step
+from conversations.flow import Answers, Asked, Audience, Check, Context, Finished, Flow, Image, Missing, Step
 from conversations.keys import MenuKey
 from conversations.parsers import Invalid, person_name, resident_id
 from conversations.requirements import CLAIM_LOST, bound_personal
@@ -52,7 +52,21 @@ def _photo(image: Image) -> str:
     return image.media_id
 
 
-async def _fetch_photo(media_id: str, ctx: Context, answers: Answers) -> dict[str, str]:
+def photo_step(name: str, check: Check, *, label: str = "身份证照片", done: str = "已上传") -> Step:
+    """The ID-card photo question (here, and again at 换手机号): an image message, whose media id
+    `check` is given (keep_photo keeps it); `label` and `done` are how a review shows it."""
+    return Step(
+        name,
+        "请拍摄身份证人像面照片发送给我（点击输入框旁的「+」→「拍摄」或「相册」）：",
+        label,
+        on_image=_photo,
+        check=check,
+        show=lambda v: done,
+    )
+
+
+async def keep_photo(media_id: str, ctx: Context, answers: Answers) -> dict[str, str]:
+    """Fetch the photo from WeChat and keep it with the bound account: {"path": where it is kept}."""
     account = await _account(ctx)
     return {"path": await ctx.services.realname.keep_photo(account.id, media_id)}
 
@@ -89,14 +103,7 @@ FLOW = Flow(
     steps=(
         Step("realname.name", "请输入您的姓名（与身份证一致）：", "姓名", parse=person_name, check=_same_name),
         Step("realname.id_number", "请输入您的18位身份证号码：", "身份证号码", parse_in=_id_number, check=_same_id),
-        Step(
-            "realname.photo",
-            "请拍摄身份证人像面照片发送给我（点击输入框旁的「+」→「拍摄」或「相册」）：",
-            "身份证照片",
-            on_image=_photo,
-            check=_fetch_photo,
-            show=lambda v: "已上传",
-        ),
+        photo_step("realname.photo", keep_photo),
     ),
     submit=_verify,
 )

@@ -2,6 +2,8 @@
 
 from conversations import (
     acceptance_points,
+    change_phone,
+    correct_details,
     eligibility,
     endorse,
     login,
@@ -10,6 +12,7 @@ from conversations import (
     progress,
     realname,
     receipts,
+    recovery,
     register,
     reminders,
     residence,
@@ -32,5 +35,9 @@ FLOWS: tuple[Flow, ...] = (
     progress.FLOW,
     acceptance_points.FLOW,
     reminders.FLOW,
+    recovery.USERNAME_FLOW,
+    recovery.PASSWORD_FLOW,
+    change_phone.FLOW,
+    correct_details.FLOW,
     logout.FLOW,
 )

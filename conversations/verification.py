@@ -1,4 +1,4 @@
-"""The SMS-code question, one for every flow that asks for one (注册, 登录).
+"""The SMS-code question, one for every flow that asks for one (注册, 登录, 忘记密码, 换手机号).
 
 The code is sent when the question is asked (and again on 「重发」), never from inside another
 question's check; a changed phone number voids the answer, so the question is asked, and a new
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conversations.flow import Again, Context, Filled, Step
+from conversations.flow import Again, Context, Filled, OnAsk, Step
 from conversations.parsers import sms_code
 
 RESEND = "重发"
@@ -23,8 +23,12 @@ def code_step(
     phone: Callable[[Filled], str],
     when: Callable[[Filled], bool] | None = None,
     depends_on: tuple[str, ...] = (),
+    send: OnAsk | None = None,
 ) -> Step:
-    async def send(ctx: Context, filled: Filled) -> None:
+    """`phone`: what the code is kept and checked under, the number it is sent to; or, with `send`
+    doing the sending, what stands for it (a recovery code's ID number, SmsCodes.send_for)."""
+
+    async def send_to_phone(ctx: Context, filled: Filled) -> None:
         # The WeChat user asking is counted too: one user cannot have codes sent to number after number.
         await ctx.services.sms.send(phone(filled), purpose, openid=ctx.openid, now=ctx.now)
 
@@ -43,7 +47,7 @@ def code_step(
         "短信验证",
         parse=parse,
         check=verify,
-        on_ask=send,
+        on_ask=send or send_to_phone,
         when=when,
         depends_on=depends_on,
         show=lambda v: "已验证",

@@ -254,7 +254,7 @@ async def test_five_wrong_passwords_lock_the_account_until_a_time_then_it_opens(
     reply = await owner.send_text("wrong0000x")
     assert "账号已锁定" in reply and "以后再试" in reply
     # The form ends there, saying what to do, rather than asking for the password again.
-    assert "到时回复「登录」重新登录" in reply and "受理点" in reply
+    assert "到时回复「登录」重新登录" in reply and "「忘记密码」" in reply
     assert "没有理解" in await owner.send_text(PASSWORD)  # no password question is open any more
     assert "账号已锁定" in await login(owner)  # even the right one, while locked
     later = datetime.now(UTC) + timedelta(minutes=16)

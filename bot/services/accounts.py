@@ -7,6 +7,11 @@ once is trusted for that account afterwards.
 ID numbers: registering one claims it, and any number of unverified accounts may claim the same
 one; real-name verification makes the account its holder, once, for one account (the unique
 `verified_id_hash`, models/account.py). A number with a holder cannot be registered again.
+
+Recovery (conversations/recovery.py, change_phone.py, correct_details.py): a forgotten password is
+reset once the account's phone took a code, which ends any lockout; a changed phone is recorded
+once the account passed real-name verification again and the new number took a code; the name and
+hukou address are corrected only before real-name verification (after it they are the ID card's).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ class AccountError(Told):
 
 ID_NUMBER_HELD = (
     "这个身份证号码已经注册过账号并完成了实名认证，不能再注册。请回复「登录」登录；忘记了用户名或密码，"
-    "或者那不是您本人的账号，请带身份证到受理点办理（回复「受理点」查询地址）。"
+    "请回复「忘记用户名」或「忘记密码」；那不是您本人的账号，请带身份证到受理点办理（回复「受理点」查询地址）。"
     "号码填错了请回复「修改 序号」改正。"
 )
 
@@ -51,6 +56,42 @@ class Accounts:
         if account.verified_id_hash is not None or account.id_number_hash is None:
             return False
         return await Account.filter(verified_id_hash=account.id_number_hash).exclude(id=account.id).exists()
+
+    async def account(self, account_id: int) -> Account:
+        return await Account.get(id=account_id)
+
+    async def recoverable(self, lookup_hash: str) -> Account | None:
+        """The personal account a forgotten username or password is recovered for by this ID number:
+        the one verified with it; with none, the first registered with it, so that a later claim
+        (anyone may type anyone's number) cannot take an earlier account's recovery to its phone."""
+        held = await Account.get_or_none(verified_id_hash=lookup_hash)
+        if held is not None:
+            return held
+        return await Account.filter(kind=AccountKind.PERSONAL, id_number_hash=lookup_hash).order_by("id").first()
+
+    async def reset_password(self, account_id: int, password_hash: str) -> str | None:
+        """Set the new password and end any lockout, its count of wrong passwords too; returns the
+        WeChat user the account is bound to, if any, to be told."""
+        await Account.filter(id=account_id).update(
+            password_hash=password_hash, must_change_password=False, failed_logins=0, locked_until=None
+        )
+        binding = await Binding.get_or_none(account_id=account_id)
+        return binding.openid if binding else None
+
+    async def change_phone(self, account_id: int, phone: str, *, openid: str) -> None:
+        """Record the new number, which this WeChat user proved: it stays trusted, and the others,
+        which proved only the old number, need a code to the new one at their next 登录."""
+        async with in_transaction():
+            await Account.filter(id=account_id).update(phone=phone)
+            await TrustedWeChatUser.filter(account_id=account_id).exclude(openid=openid).delete()
+            await TrustedWeChatUser.get_or_create(account_id=account_id, openid=openid)
+
+    async def correct_details(self, account_id: int, *, name: str | None, hukou_address: str | None) -> bool:
+        """Correct the name or the hukou address (None: unchanged) of an account not yet verified;
+        False once it is: then they are the ID card's, and only an acceptance point changes them."""
+        changes = {field: value for field, value in (("name", name), ("hukou_address", hukou_address)) if value}
+        unverified = Account.filter(id=account_id, realname_verified_at__isnull=True, verified_id_hash__isnull=True)
+        return bool(await unverified.update(**changes))
 
     async def username_taken(self, username: str) -> bool:
         return await Account.filter(username__iexact=username).exists()

@@ -34,7 +34,12 @@ from models.rules import SHENZHEN
 
 NOBODY_TTL_S = 7 * 86400  # how long a name with no account keeps its count of wrong tries
 
-WRONG = "用户名或密码不对，还可以再试{remaining}次。请重新输入密码；用户名输错了请回复「返回」。"
+WRONG = (
+    "用户名或密码不对，还可以再试{remaining}次。请重新输入密码；用户名输错了请回复「返回」，"
+    "忘记了密码请回复「忘记密码」。"
+)
+
+
 class AccountLocked(AccountError):
     """The account (or, alike, a name with none) is locked until the time the message says: no
     password is checked before then, so the login goes no further."""

@@ -1,8 +1,14 @@
-"""SMS verification codes for the registration and login flows: sent, kept hashed, used once.
+"""SMS verification codes for the registration, login and recovery flows: sent, kept hashed, used once.
 
 A code is kept under sms:code:{purpose}:{phone key} as an HMAC with a random id; the tries at it and
 its use are counted under that id with the store's atomic operations, so the limits hold across
 processes and a newer code for the same purpose and phone starts with a clean count.
+
+A recovery code (忘记密码) is asked for by ID number, not by phone: it is kept, counted and
+limited under the ID number (`send_for`), and sent to the phone of the account that has it, if
+one has; with none, it is kept all the same and no code matches it. So whether an account has the
+number shows in nothing a resident sees (the question, a wrong code, a limit, 重发): only in the
+phone that receives the message.
 
 Before a code is sent four limits are counted, in the state store (Redis in production, so they hold
 across processes), each per purpose: a login code is never refused because registration codes were
@@ -45,6 +51,8 @@ MINUTE_S = 60
 TOO_MANY_NUMBERS = "您这1小时内给太多手机号码发过验证码了，请在{minutes}分钟后再试。"
 TOO_MANY_FOR_USER = "您获取验证码的次数太多了，请在{minutes}分钟后再试。"
 TOO_MANY_FOR_PHONE = "这个手机号获取验证码的次数太多了，请在{minutes}分钟后再试。"
+TOO_MANY_IDS = "您这1小时内用太多身份证号码获取过验证码了，请在{minutes}分钟后再试。"
+TOO_MANY_FOR_ID = "这个身份证号码获取验证码的次数太多了，请在{minutes}分钟后再试。"
 BUDGET_SPENT = "现在获取验证码的人太多了，请在1分钟后再试。"
 SEND_FAILED = "短信发送失败，请稍后再试。"
 EARLIER_KEPT = 3  # replaced codes recognised as such
@@ -128,18 +136,37 @@ class SmsCodes:
         """Send a new code, replacing any earlier one for this purpose and phone, at the request of this
         WeChat user; SmsError if not sent (a limit reached, saying when to try again; the provider)."""
         await self._count(phone, purpose, openid, now)
-        code = f"{secrets.randbelow(10**6):06d}"
+        code = _new_code()
         if not await self._provider.send(phone, purpose, code):
             raise SmsError(SEND_FAILED)
-        key = self._code_key(phone, purpose)
+        await self._keep(phone, purpose, self._hash(phone, purpose, code))
+
+    async def send_for(self, subject: str, phone: str | None, purpose: str, *, openid: str, now: datetime) -> None:
+        """A new code for `subject` (what the resident named: an ID number's lookup hash), sent to
+        `phone`, or to nobody when there is none: counted, kept and refused alike either way, the
+        limits per subject where `send` has them per phone. `verify(subject, …)` checks it. A failed
+        send is not told (only an existing phone can fail): it is logged, and 「重发」 tries again."""
+        await self._count(subject, purpose, openid, now, by_id=True)
+        code = _new_code()
+        if phone is None:
+            kept = secrets.token_hex(32)  # the hash of no code: nothing typed matches it
+        else:
+            kept = self._hash(subject, purpose, code)
+            if not await self._provider.send(phone, purpose, code):
+                log.warning("SMS code for purpose %s not sent; the resident was not told", purpose)
+        await self._keep(subject, purpose, kept)
+
+    async def _keep(self, target: str, purpose: str, code_hash: str) -> None:
+        key = self._code_key(target, purpose)
         before = await self._store.get(key)
         # The codes it replaces, kept only to tell someone who types one of them which message to use.
         earlier = [json.loads(before)["hash"], *json.loads(before).get("earlier", [])][:EARLIER_KEPT] if before else []
-        record = {"id": secrets.token_hex(8), "hash": self._hash(phone, purpose, code), "earlier": earlier}
+        record = {"id": secrets.token_hex(8), "hash": code_hash, "earlier": earlier}
         await self._store.set(key, json.dumps(record), self._config.code_ttl_s)
 
     async def verify(self, phone: str, purpose: str, code: str) -> None:
-        """Accept the code once; SmsError says why it is refused (none, wrong, too many tries)."""
+        """Accept the code once; SmsError says why it is refused (none, wrong, too many tries). `phone`
+        is what the code was sent for: the phone, or `send_for`'s subject."""
         key = self._code_key(phone, purpose)
         raw = await self._store.get(key)
         if raw is None:
@@ -166,8 +193,9 @@ class SmsCodes:
             raise SmsError(REPLACED_CODE.format(remaining=limit - tries))
         raise SmsError(WRONG_CODE.format(remaining=limit - tries))
 
-    async def _count(self, phone: str, purpose: str, openid: str, now: datetime) -> None:
-        """Count this send against every limit, refusing at the first one reached."""
+    async def _count(self, phone: str, purpose: str, openid: str, now: datetime, *, by_id: bool = False) -> None:
+        """Count this send against every limit, refusing at the first one reached. `by_id`: the
+        "phone" is an ID number's subject (`send_for`), and the refusals name ID numbers."""
         # Counted before sending, failures too: counting first is what keeps concurrent sends within the
         # limits, and a send that timed out may still have reached the phone, so it costs a message.
         config, store = self._config, self._store
@@ -176,12 +204,15 @@ class SmsCodes:
         minutes = max(1, math.ceil(((hour + 1) * HOUR_S - t) / MINUTE_S))  # to the end of this hour
         phone_key = self._phone_key(phone)
         base = f"sms:{purpose}"
+        too_many_numbers, too_many_for_one = (
+            (TOO_MANY_IDS, TOO_MANY_FOR_ID) if by_id else (TOO_MANY_NUMBERS, TOO_MANY_FOR_PHONE)
+        )
         if not await self._admit_number(f"{base}:numbers:{openid}:{hour}", phone_key):
-            self._refuse(purpose, "numbers", TOO_MANY_NUMBERS.format(minutes=minutes))
+            self._refuse(purpose, "numbers", too_many_numbers.format(minutes=minutes))
         if await store.incr(f"{base}:user:{openid}:{hour}", HOUR_S) > config.max_per_user_per_hour:
             self._refuse(purpose, "user", TOO_MANY_FOR_USER.format(minutes=minutes))
         if await store.incr(f"{base}:phone:{phone_key}:{hour}", HOUR_S) > config.max_per_phone_per_hour:
-            self._refuse(purpose, "phone", TOO_MANY_FOR_PHONE.format(minutes=minutes))
+            self._refuse(purpose, "phone", too_many_for_one.format(minutes=minutes))
         if await store.incr(f"{base}:all:{minute}", MINUTE_S) > config.max_per_minute:
             self._refuse(purpose, "budget", BUDGET_SPENT)
 
@@ -211,3 +242,7 @@ class SmsCodes:
 
     def _code_key(self, phone: str, purpose: str) -> str:
         return f"sms:code:{purpose}:{self._phone_key(phone)}"
+
+
+def _new_code() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
