@@ -31,6 +31,13 @@ EVERY_SERVICE = tuple(MenuKey)
         ("查进度", (K.PROGRESS,)),
         ("我搬家了", (K.RESIDENCE_REGISTER,)),
         ("怎么登陆", (K.ACCOUNT_LOGIN,)),
+        ("我的密码忘了", (K.FORGOT_PASSWORD,)),
+        ("忘记密码了怎么办", (K.FORGOT_PASSWORD,)),
+        ("用户名忘了", (K.FORGOT_USERNAME,)),
+        ("我手机号换了", (K.CHANGE_PHONE,)),
+        ("想改手机号", (K.CHANGE_PHONE,)),
+        ("名字写错了怎么改", (K.CORRECT_DETAILS,)),
+        ("户籍地址写错了", (K.CORRECT_DETAILS,)),
         ("今天天气怎么样", ()),
     ],
 )

@@ -149,6 +149,47 @@ async def test_the_hourly_limit_ends_the_recovery_saying_when_alike_for_any_id_n
     assert len(fake_sms.messages) == 2
 
 
+async def test_a_failed_send_reads_like_a_sent_code(owner, residents, fake_sms):
+    fake_sms.fail_next(500)
+    failed = residents("o_a")
+    await failed.send_text("忘记用户名")
+    made_up = residents("o_b")
+    await made_up.send_text("忘记用户名")
+    assert await failed.send_text(ID) == await made_up.send_text(NO_ACCOUNTS_ID)
+    assert "已重新发送验证码" in await failed.send_text("重发")
+    assert "zhang_san" in await failed.send_text(fake_sms.last_code(PHONE))
+
+
+async def test_a_later_claim_to_the_id_number_does_not_take_the_recovery_to_its_phone(residents, fake_sms):
+    await unverified("o_first")
+    await Accounts(AccountsConfig()).register_personal(
+        openid="o_later",
+        name="张三",
+        id_number=FieldCipher(FIELD_KEY).protect_id(ID),
+        hukou_address="广东省深圳市",
+        phone=NEW_PHONE,
+        username="li_si",
+        password_hash=await hash_password(PASSWORD),
+    )
+    fake_sms.messages.clear()
+    asker = residents("o_forgot")
+    await asker.send_text("忘记用户名")
+    await asker.send_text(ID)
+    assert [m["phone"] for m in fake_sms.messages] == [PHONE]
+    assert "zhang_san" in await asker.send_text(fake_sms.last_code(PHONE))
+
+
+async def test_back_to_the_id_number_and_another_one_voids_the_first_code(owner, residents, fake_sms):
+    asker = residents("o_forgot")
+    await asker.send_text("忘记用户名")
+    await asker.send_text(ID)
+    first = fake_sms.last_code(PHONE)
+    assert "身份证号码" in await asker.send_text("返回")
+    await asker.send_text(NO_ACCOUNTS_ID)
+    reply = await asker.send_text(first)
+    assert "验证码不正确" in reply and "zhang_san" not in reply
+
+
 async def test_the_conversation_state_holds_neither_the_id_number_nor_the_phone(bot, owner, residents, fake_sms):
     asker = residents("o_forgot")
     await asker.send_text("忘记密码")
