@@ -22,7 +22,7 @@ import hiredis
 from redis.asyncio import Connection, Redis
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from bot.config import sentinel_url
 from bot.state.base import Begin, LockTimeout, Quota, Seen, State, StateStore, Turn, dump_state, load_state
@@ -250,6 +250,9 @@ class RedisStore(StateStore):
         self._tokens = map(f"{secrets.token_hex(8)}-{{:x}}".format, itertools.count())
         self._local: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._local_users: defaultdict[str, int] = defaultdict(int)
+        # Turns whose commit or abort did not reach Redis, (dedup key, openid) → lock token: what they
+        # left there is undone at this process's next begin (_settle).
+        self._unsettled: dict[tuple[str, str], str] = {}
 
     def _keys(self, dedup_key: str, openid: str) -> list[str]:
         p = self.prefix
@@ -266,6 +269,8 @@ class RedisStore(StateStore):
         ]
         digest, seen_ttl_ms = (seen.digest, seen.ttl_s * 1000) if seen else ("", 0)
         limit, window_ms = (quota.limit, max(1, int(quota.window_s * 1000))) if quota else ("", 0)
+        if self._unsettled:
+            await self._settle()
         token = next(self._tokens)
         deadline = time.monotonic() + self.lock_timeout_s
         local = self._local[openid]
@@ -327,11 +332,32 @@ class RedisStore(StateStore):
             if not started:
                 try:
                     if claimed:
-                        await self._abort(keys[:2], [token])
+                        await self._undo(dedup_key, openid, token)
                 finally:  # even when Redis is gone: the user's next message must not wait on us
                     if holds_local:
                         local.release()
                     self._drop_local_user(openid)
+
+    async def _undo(self, dedup_key: str, openid: str, token: str) -> None:
+        try:
+            await self._abort(self._keys(dedup_key, openid)[:2], [token])
+        except RedisError:
+            self._unsettled[dedup_key, openid] = token
+            raise
+
+    async def _settle(self) -> None:
+        """Undo the claims and locks left by turns whose commit or abort did not reach Redis (it went
+        away, and came back with its data): else the user's next message waits out the lock's
+        lock_ttl_s, and WeChat's retry finds the claim pending. A commit that did reach Redis after
+        all is left as it is: _ABORT deletes only a claim still pending and a lock still this turn's."""
+        unsettled, self._unsettled = self._unsettled, {}
+        undone = await asyncio.gather(
+            *(self._abort(self._keys(*turn)[:2], [token]) for turn, token in unsettled.items()),
+            return_exceptions=True,
+        )
+        for (turn, token), result in zip(unsettled.items(), undone, strict=True):
+            if isinstance(result, Exception):
+                self._unsettled.setdefault(turn, token)  # Redis is still away: at the next begin
 
     def _release_local(self, openid: str) -> None:
         self._local[openid].release()
@@ -355,12 +381,15 @@ class RedisStore(StateStore):
                     int(state_ttl_s * 1000),
                 ],
             )
+        except RedisError:
+            self._unsettled[turn.dedup_key, turn.openid] = turn.token
+            raise
         finally:
             self._release_local(turn.openid)
 
     async def abort(self, turn: Turn) -> None:
         try:
-            await self._abort(self._keys(turn.dedup_key, turn.openid)[:2], [turn.token])
+            await self._undo(turn.dedup_key, turn.openid, turn.token)
         finally:
             self._release_local(turn.openid)
 
