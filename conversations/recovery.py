@@ -6,7 +6,8 @@ Questions, in order:
   sms_code   "如果这个号码注册过账号，验证码已发送…"  「重发」 sends a new one
   password   "请设置新密码"                          忘记密码 only: 注册's rule, hashed with argon2
 Then 忘记用户名 tells the username; 忘记密码 sets the password, ends any lockout, tells the username,
-and tells the WeChat user the account is bound to, if another, that its password was reset.
+trusts this WeChat user (its code proved the phone: 登录 asks no second one), and tells the WeChat
+user the account is bound to, if another, that its password was reset.
 
 Nothing here tells whether an account has an ID number (docs/security.md):
 - Every reply is the same, whoever holds the number: the code question comes either way and says
@@ -117,7 +118,8 @@ async def _hash_new_password(password: str, ctx: Context, filled: Filled) -> str
 
 async def _reset(ctx: Context, filled: Filled) -> Finished:
     account = await _recovered(ctx, filled)
-    bound_to = await ctx.services.accounts.reset_password(account.id, filled["forgot_password.password"])
+    password_hash = filled["forgot_password.password"]
+    bound_to = await ctx.services.accounts.reset_password(account.id, password_hash, openid=ctx.openid)
     if bound_to is not None and bound_to != ctx.openid:
         await tell(ctx, bound_to, RESET_ELSEWHERE)
     return Finished(f"密码已重设，账号如被锁定也已解除。\n用户名：{account.username}\n请回复「登录」用新密码登录。")

@@ -13,6 +13,7 @@ from bot.config import AccountsConfig
 from bot.services.accounts import Accounts
 from bot.services.security import FieldCipher, hash_password, verify_password
 from models import Account, TrustedWeChatUser
+from tests.applicants import id_number
 from tests.fake_wechat_api import IMAGE_MEDIA_ID
 from tests.harness import FIELD_KEY, Residents, make_settings, through_fakes
 from tests.people import verified_account
@@ -136,10 +137,10 @@ async def test_the_hourly_limit_ends_the_recovery_saying_when_alike_for_any_id_n
     residents = Residents(await start_bot(settings), settings)
     await verified_account("o_owner", ID, username="zhang_san")
     endings = []
-    for openid, id_number in (("o_a", ID), ("o_b", NO_ACCOUNTS_ID)):
+    for openid, number in (("o_a", ID), ("o_b", NO_ACCOUNTS_ID)):
         resident = residents(openid)
         await resident.send_text("忘记密码")
-        await resident.send_text(id_number)
+        await resident.send_text(number)
         await resident.send_text("重发")
         endings.append(await resident.send_text("重发"))
         assert "没有理解" in await resident.send_text(NEW_PASSWORD)  # the form ended there
@@ -147,6 +148,21 @@ async def test_the_hourly_limit_ends_the_recovery_saying_when_alike_for_any_id_n
     assert "这个身份证号码获取验证码的次数太多了" in endings[0] and "分钟后再试" in endings[0]
     assert endings[0].endswith("到时回复「忘记密码」重新开始。")
     assert len(fake_sms.messages) == 2
+
+
+async def test_trying_number_after_number_is_stopped_alike_whichever_has_an_account(owner, residents):
+    """A stranger going through ID numbers to find those with accounts: the fourth in an hour is
+    refused, in the same words, whether or not it (or any before it) has an account."""
+    endings = []
+    for openid, last in (("o_a", ID), ("o_b", NO_ACCOUNTS_ID)):
+        resident = residents(openid)
+        for n in range(3):
+            await resident.send_text("忘记用户名")
+            await resident.send_text(id_number(n))
+            await resident.send_text("取消")
+        await resident.send_text("忘记用户名")
+        endings.append(await resident.send_text(last))
+    assert endings[0] == endings[1] and "太多身份证号码" in endings[0]
 
 
 async def test_a_failed_send_reads_like_a_sent_code(owner, residents, fake_sms):
@@ -214,8 +230,8 @@ async def test_a_reset_password_logs_in_and_the_old_one_does_not(owner, resident
     assert "密码已重设" in reply and "用户名：zhang_san" in reply
     assert "用户名或密码不对" in await login(asker, PASSWORD)
     await asker.send_text("取消")
-    assert "短信验证" in await login(asker, NEW_PASSWORD)  # a first login on this WeChat user
-    assert "登录成功" in await asker.send_text(fake_sms.last_code(PHONE))
+    # No second code: the one that allowed the reset proved the phone on this WeChat user.
+    assert "登录成功" in await login(asker, NEW_PASSWORD)
 
 
 async def test_a_reset_ends_a_lockout(owner, residents, fake_sms):
@@ -226,7 +242,7 @@ async def test_a_reset_ends_a_lockout(owner, residents, fake_sms):
     assert "账号已锁定" in reply and "「忘记密码」" in reply
     asker = residents("o_forgot")
     await reset(asker, fake_sms)
-    assert "短信验证" in await login(asker, NEW_PASSWORD)
+    assert "登录成功" in await login(asker, NEW_PASSWORD)
 
 
 @pytest.mark.parametrize(
@@ -243,6 +259,12 @@ async def test_the_bound_wechat_user_is_told_of_a_reset_from_elsewhere(owner, re
     await reset(residents("o_forgot"), fake_sms)
     assert [openid for openid, _ in fake_wechat.sent_texts] == [owner.openid]
     assert "密码刚刚用短信验证码重设了" in fake_wechat.sent_texts[0][1]
+
+
+async def test_a_bound_resident_resets_their_own_password_in_the_same_way(owner, fake_sms, fake_wechat):
+    assert "密码已重设" in await reset(owner, fake_sms)
+    assert not fake_wechat.sent_texts  # nobody else to tell
+    assert await verify_password((await Account.get(username="zhang_san")).password_hash, NEW_PASSWORD)
 
 
 async def test_login_names_the_recovery_keyword_at_a_wrong_password(owner, residents):

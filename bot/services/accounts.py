@@ -69,12 +69,15 @@ class Accounts:
             return held
         return await Account.filter(kind=AccountKind.PERSONAL, id_number_hash=lookup_hash).order_by("id").first()
 
-    async def reset_password(self, account_id: int, password_hash: str) -> str | None:
-        """Set the new password and end any lockout, its count of wrong passwords too; returns the
-        WeChat user the account is bound to, if any, to be told."""
-        await Account.filter(id=account_id).update(
-            password_hash=password_hash, must_change_password=False, failed_logins=0, locked_until=None
-        )
+    async def reset_password(self, account_id: int, password_hash: str, *, openid: str) -> str | None:
+        """Set the new password and end any lockout, its count of wrong passwords too; this WeChat
+        user, whose code to the account's phone allowed it, is trusted (no second code at 登录).
+        Returns the WeChat user the account is bound to, if any, to be told."""
+        async with in_transaction():
+            await Account.filter(id=account_id).update(
+                password_hash=password_hash, must_change_password=False, failed_logins=0, locked_until=None
+            )
+            await TrustedWeChatUser.get_or_create(account_id=account_id, openid=openid)
         binding = await Binding.get_or_none(account_id=account_id)
         return binding.openid if binding else None
 
