@@ -43,7 +43,7 @@ async def _answer(ctx: Context, answers: Answers) -> Finished:
         return Finished(held_advice(*held))
     records = await ctx.services.residence.person_records(person)
     verdict = render(assess(records, ctx.services.rules, ctx.today), ctx)
-    return Finished(verdict if held is None else f"{held_advice(*held)}\n\n{verdict}")
+    return Finished(verdict if held is None else f"{held_advice(*held)}\n{verdict}")
 
 
 async def _held_permit(ctx: Context, person: str) -> tuple[Permit, PermitStatus] | None:
@@ -74,7 +74,7 @@ def held_advice(permit: Permit, status: PermitStatus) -> str:
             f"您的居住证{number}未按期签注，已于{status.suspended_from.isoformat()}暂停使用。\n"
             f"{last_day.isoformat()}前（含当天）可以补办签注：回复「签注」办理，不需要重新申领。"
         )
-    return f"您的居住证{number}已于{status.cancelled_from.isoformat()}注销，需要重新申领。申领条件如下："
+    return f"您的居住证{number}已于{status.cancelled_from.isoformat()}注销，要重新申领："
 
 
 def render(assessment: Assessment, ctx: Context) -> str:
@@ -92,8 +92,10 @@ def _condition_line(condition) -> str:
     said = condition.measured
     if not said.startswith(condition.name):
         said = f"{condition.name}：{said}"
+    if condition.met:  # what it takes matters only while it is missing
+        return f"{mark} {said}"
     line = f"{mark} {said}（要求：{condition.threshold}）"
-    if not condition.met and condition.earliest is not None:
+    if condition.earliest is not None:
         line += f"，预计{condition.earliest.isoformat()}满足"
     return line
 
@@ -101,8 +103,8 @@ def _condition_line(condition) -> str:
 def _verdict(route: RouteVerdict, assessment: Assessment, ctx: Context) -> str:
     if assessment.eligible:
         return (
-            "结论：您符合申领居住证的条件。\n下一步：准备好数码照片图像号（回复「照片」看怎么拿到），"
-            "回复「申领」在微信里申领；居住证制好后到您选定的受理点本人领取。"
+            "结论：您符合申领居住证的条件。\n"
+            "下一步：回复「申领」在微信里申领，要准备数码照片图像号（回复「照片」看怎么拿到）。"
         )
     gap = ctx.services.rules.registration_gap_days
     # Only what is still missing: a resident who has just declared is not sent to declare again.

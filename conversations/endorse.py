@@ -78,11 +78,11 @@ def describe(permit: Permit, status: PermitStatus) -> str:
     if status.state == "suspended":
         last_day = (status.cancelled_from - timedelta(days=1)).isoformat()
         return (
-            f"{head}：未按期签注，使用功能已于{status.suspended_from.isoformat()}中止。"
+            f"{head}：未按期签注，已于{status.suspended_from.isoformat()}暂停使用。"
             f"{last_day}前（含当天）可以补办签注，补办后签注周期从补办当天重新计算。"
         )
     return (
-        f"{head}：已于{status.cancelled_from.isoformat()}注销（使用功能中止满两年），不能签注。"
+        f"{head}：已于{status.cancelled_from.isoformat()}注销（暂停使用满两年），不能签注。"
         "请回复「申领」重新申领居住证。"
     )
 
@@ -123,7 +123,7 @@ async def conditions_met(ctx: Context) -> Missing | None:
 async def _permit_choices(ctx: Context, filled: Filled) -> list[Choice]:
     return [
         Choice(
-            f"{p.permit_no}（{'签注期内' if s.state == 'window' else '已中止，可补办签注'}）",
+            f"{p.permit_no}（{'签注期内' if s.state == 'window' else '已暂停使用，可补办签注'}）",
             value={"id": p.id, "no": p.permit_no},
         )
         for p, s in await _permits(ctx)

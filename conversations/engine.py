@@ -57,6 +57,7 @@ from conversations.menu import in_menu_order, text_menu
 from conversations.parsers import Invalid
 
 STATE_VERSION = 2
+LISTED_WHILE_ADDING = 5  # items listed after each one added; more are counted (one phone screen)
 REVIEW = "review"
 SEALED = "sealed"  # {"sealed": "<AES-GCM token>"}: an answer kept encrypted in the saved state
 _EDIT = re.compile(r"^修改\s*(\d+)$")
@@ -435,8 +436,11 @@ class Engine:
 
     def _more_prompt(self, group: Group, state: State) -> str:
         items = state["answers"].get(group.name, [])
-        listed = "\n".join(f"{i}. {group.describe(x)}" for i, x in enumerate(items, 1))
-        head = texts.ITEMS_SO_FAR.format(n=len(items), item=group.item, lines=listed) if items else ""
+        if len(items) > LISTED_WHILE_ADDING:  # a long batch is listed at the review, not after every one
+            head = texts.ITEMS_COUNTED.format(n=len(items), item=group.item)
+        else:
+            listed = "\n".join(f"{i}. {group.describe(x)}" for i, x in enumerate(items, 1))
+            head = texts.ITEMS_SO_FAR.format(n=len(items), item=group.item, lines=listed) if items else ""
         return head + texts.ADD_MORE.format(item=group.item)
 
     async def _more(self, flow: Flow, group: Group, state: State, text: str | None, ctx: Context) -> Outcome:
@@ -541,8 +545,8 @@ class Engine:
             else:  # answers, lookups and bindings that may as well run again
                 finished = await flow.submit(ctx, filled)
         except Told as exc:  # found wrong only on submit (a conflict, a service down): nothing lost
-            if flow.review:
-                return self._show_review(flow, state, ctx, exc.message + "\n\n")
+            if flow.review:  # the review was just shown: what to do now, not the whole of it again
+                return Outcome(f"{exc.message}\n\n{texts.REVIEW_EXPECTED}", self._touch(state, ctx))
             return (
                 Outcome(exc.message + "\n\n" + self._current(flow, state), self._touch(state, ctx))
                 if state.get("step")

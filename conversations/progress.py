@@ -57,16 +57,16 @@ def _permit(permit: Permit, status: PermitStatus, rules: Rules) -> str:
         )
     if status.state == "window":
         return (
-            f"{head}\n状态：正在签注期内，请在{status.window_closes.isoformat()}前办理签注，逾期居住证使用功能将中止。"
+            f"{head}\n状态：正在签注期内，请在{status.window_closes.isoformat()}前办理签注，逾期居住证将暂停使用。"
         )
     if status.state == "suspended":
         last_day = status.cancelled_from - timedelta(days=1)
         return (
-            f"{head}\n状态：使用功能已于{status.suspended_from.isoformat()}中止（未按期签注）。"
+            f"{head}\n状态：已于{status.suspended_from.isoformat()}暂停使用（未按期签注）。"
             f"{last_day.isoformat()}前（含当天）符合条件可补办签注，逾期将被注销。"
         )
     return (
-        f"{head}\n状态：已于{status.cancelled_from.isoformat()}注销（使用功能中止满{rules.cancellation_years}年）。"
+        f"{head}\n状态：已于{status.cancelled_from.isoformat()}注销（暂停使用满{rules.cancellation_years}年）。"
         "需要重新申领，回复「办证资格」查询条件。"
     )
 

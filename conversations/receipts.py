@@ -1,18 +1,21 @@
 """回执 (RECEIPTS): this account's acceptance receipts, newest first, each with its link. No questions.
 
 One receipt comes as a news card (WeChat answers a message with one article at most); several as
-a list, as many as one reply holds (WeChat cuts a text at 2048 bytes), and a line on the rest.
+a list of the newest SHOWN, each linked, and a line on the rest.
 """
 
 from __future__ import annotations
 
-from bot.wechat.reply import MAX_TEXT_BYTES, Article, NewsReply
+from bot.wechat.reply import Article, NewsReply
 from conversations.flow import Answers, Audience, Context, Finished, Flow
 from conversations.keys import MenuKey
 from conversations.requirements import NOT_BOUND, bound
 from models import AccountKind, Receipt
 from models.rules import SHENZHEN
 
+# Listed in one reply: two phone lines each, so that the list fits one screen (and well inside
+# WeChat's 2048 bytes for a text).
+SHOWN = 6
 NONE_YET = "您还没有受理回执。申领居住证（回复「申领」）受理后，回执会列在这里。"
 UNIT_NONE_YET = "本单位账号还没有受理回执。回复「代办」为本单位人员申领居住证。"
 
@@ -44,20 +47,12 @@ async def _list(ctx: Context, answers: Answers) -> Finished:
 
 
 def _listed(receipts: list[Receipt], ctx: Context) -> str:
-    lines = [f"您的受理回执共{len(receipts)}份（最近的在前，点开链接查看，可下载PDF）："]
-    room = MAX_TEXT_BYTES - 200  # for the line about the rest
-    shown = 0
-    for i, r in enumerate(receipts, 1):
-        line = (
-            f"{i}. {r.number}｜{r.business}｜{r.facts['name']}｜{_accepted_on(r)}\n"
-            f"{ctx.services.receipts.url(r.id, ctx.now)}"
-        )
-        if len("\n".join([*lines, line]).encode()) > room:
-            break
-        lines.append(line)
-        shown += 1
-    if shown < len(receipts):
-        lines.append(f"另有{len(receipts) - shown}份较早的回执没有列出，可凭受理编号到受理点查询。")
+    lines = [f"您的受理回执共{len(receipts)}份，最近的在前（点「查看」打开，可下载PDF）："]
+    for i, r in enumerate(receipts[:SHOWN], 1):
+        link = f'<a href="{ctx.services.receipts.url(r.id, ctx.now)}">查看</a>'
+        lines.append(f"{i}. {r.number} {link}\n{r.facts['name']}，{r.business}，{_accepted_on(r)}")
+    if len(receipts) > SHOWN:
+        lines.append(f"另有{len(receipts) - SHOWN}份较早的回执没有列出，可凭受理编号到受理点查询。")
     return "\n".join(lines)
 
 

@@ -222,12 +222,12 @@ FLOW = Flow(
             ),
             Step(
                 "residence.workplace",
-                "请输入服务处所（工作单位或学校名称）；没有请回复「无」：",
+                "您在哪里上班或上学（服务处所）？请回复单位或学校的名称；没有请回复「无」：",
                 "服务处所",
                 parse=_optional,
                 show=lambda v: v or "未填写",
             ),
-            Step("residence.reason", "来深事由：", "来深事由", choices=REASONS),
+            Step("residence.reason", "您为什么来深圳（来深事由）？", "来深事由", choices=REASONS),
             Step(
                 "residence.emergency_phone",
                 "请输入紧急联系人的手机号码：",

@@ -20,6 +20,7 @@ CONFIRM_LATER = "办好后回复「确认」提交，或回复「取消」放弃
 ALREADY_IN = "您正在办理「{title}」。"
 INTERRUPTED = "您正在办理「{title}」，已填写{count}项。回复「继续」接着填写；回复「离开」放弃已填写的内容，去办理「{new}」。"
 ITEM_ADDED = "已添加{item}：{line}"
+ITEMS_COUNTED = "已添加{n}{item}，完成后核对时列出全部。\n"
 ITEMS_SO_FAR = "已添加{n}{item}：\n{lines}\n"
 ADD_MORE = "1. 继续添加（再添加一{item}）\n2. 完成（进入核对）\n请回复「继续添加」或「完成」。"
 ITEMS_FULL = "已经添加了{n}{item}，一次最多{n}{item}；其余的请提交后再办一次。"

@@ -38,11 +38,8 @@ CHOSEN, ADDED = "unit_endorse.chosen", "unit_endorse.added"
 PERSON = PersonQuestions("unit_endorse")
 PERMIT = "unit_endorse.permit"  # what an added person's check found: their permit in its window
 ENDORSED = Words(done="已签注", not_done="未签注", number="回执编号", receipt="签注回执")
-SHOWN = 15  # a line each: the list, with the question's words, stays inside one reply
-HOW = (
-    "回复「全部」或序号（可多选，如：1 3）。名单外的本单位人员，回复「添加」按姓名和身份证号码添加，"
-    "可与序号一起回复（如：1 添加）。"
-)
+SHOWN = 5  # two phone lines each: the list and the question's words fit one phone screen
+HOW = "回复「全部」或序号（可多选，如：1 3）。名单外的本单位人员，回复「添加」（可与序号一起回复，如：1 添加）。"
 NOBODY = (
     "本单位代办过的人员中，现在没有在签注期内的，到签注期再回复「单位签注」即可。\n"
     "要为本单位其他人员签注，请回复「添加」，按姓名和身份证号码添加；不办了请回复「取消」。"
@@ -78,14 +75,14 @@ async def _listed(ctx: Context, filled: Filled) -> list[Choice]:
         _who(w.permit, w.status, name=w.permit.name, masked=w.id_number_masked, added=False)
         for w in await _windows(ctx)
     ]
-    return [Choice(f"{_line(who)} 居住证{who['no']} 截止{who['closes']}", value=who) for who in people]
+    return [Choice(f"{_line(who)} 截止{who['closes']}", value=who) for who in people]
 
 
 def _question(listed: Sequence[Choice]) -> str:
     if not listed:
         return NOBODY
     lines = "\n".join(f"{i}. {c.label}" for i, c in enumerate(listed, 1))
-    more = f"\n（一次最多列{SHOWN}人，截止早的在前；其余的签注后再回复「单位签注」）" if len(listed) == SHOWN else ""
+    more = f"\n（截止早的{SHOWN}人；其余的签注后再回复「单位签注」）" if len(listed) == SHOWN else ""
     return f"本单位代办过的人员中，正在签注期内的有：\n{lines}{more}\n\n{HOW}"
 
 
@@ -133,7 +130,7 @@ def _not_open(permit: Permit, status: PermitStatus) -> str:
     if status.state == "active":
         return f"{head}还没到签注期，本期签注期为{opens}至{closes}"
     if status.state == "suspended":
-        return f"{head}未按期签注，使用功能已于{status.suspended_from.isoformat()}中止，请本人回复「签注」补办签注"
+        return f"{head}未按期签注，已于{status.suspended_from.isoformat()}暂停使用，请本人回复「签注」补办签注"
     return f"{head}已于{status.cancelled_from.isoformat()}注销，不能签注，请本人重新申领"
 
 
@@ -217,7 +214,7 @@ FLOW = Flow(
     title="单位签注",
     offered_to=frozenset({Audience.UNIT}),
     requires=(bound_unit,),
-    intro="单位签注：为本单位人员办理居住证签注。确认后逐人核对签注条件，当即签注。",
+    intro="为本单位人员签注：确认后逐人核对条件，当场签注。",
     steps=(
         Step(
             CHOSEN,

@@ -255,7 +255,7 @@ def _insurance(records: PersonRecords, since: date | None, rules: Rules, as_of: 
     def paid_then(month: int) -> bool:
         return month in paid if month <= known else paying
 
-    threshold = f"登记期间连续缴纳满{needed_run}个月，或近{lookback}个月累计满{needed_total}个月"
+    threshold = f"登记期间连续满{needed_run}个月，或近{lookback}个月累计满{needed_total}个月"
     first = month_index(since.year, since.month) if since is not None else None
     longest = run = 0
     if first is not None:
@@ -267,8 +267,9 @@ def _insurance(records: PersonRecords, since: date | None, rules: Rules, as_of: 
     total = sum(1 for month in window if month in paid)
     met = longest >= needed_run or total >= needed_total
 
-    run_text = f"登记期间最长连续缴纳{longest}个月" if first is not None else "没有有效的居住登记，不计连续月数"
-    measured = f"{run_text}，近{lookback}个月累计{total}个月（计至{_month_text(last)}）"
+    # Without a registration there is no run to count: the registration's own line says why.
+    run_text = f"登记期间最长连续缴纳{longest}个月，" if first is not None else ""
+    measured = f"{run_text}近{lookback}个月累计{total}个月（计至{_month_text(last)}）"
     if not paying:
         earlier = [month for month in paid if month < current]
         measured += f"；最近一次缴纳为{_month_text(max(earlier))}，已停缴" if earlier else "；没有社保缴纳记录"

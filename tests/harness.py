@@ -6,7 +6,7 @@ returns the reply as the resident reads it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ from bot.db import Database, initdb
 from bot.dev.chat import ChatClient
 from bot.imports.acceptance_points import load_points_file, replace_points
 from bot.state.memory import MemoryStore
+from conversations import glossary
+from tests.screen import fits_one_screen, lines_on_screen
 
 TOKEN = "testtoken42"
 APP_ID = "wx5823bf96d3bd56c7"
@@ -26,6 +28,10 @@ AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 ORIGINAL_ID = "gh_1234567890ab"
 FIELD_KEY = "dGVzdC1maWVsZC1rZXktMzItYnl0ZXMtbG9uZy4uLi4="
 EXAMPLE_POINTS = Path(__file__).resolve().parent.parent / "data" / "acceptance_points.example.yaml"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "long_replies(why): replies of this test may be longer than one phone screen")
 
 
 def make_settings(tmp_path: Path, **sections: dict[str, Any]) -> Settings:
@@ -59,15 +65,29 @@ def through_fakes(fake_sms: Any, fake_wechat: Any) -> dict[str, dict[str, Any]]:
     }
 
 
+class Resident(ChatClient):
+    """A ChatClient that keeps every reply it read, for the phone-screen check."""
+
+    def __init__(self, *args: Any, read: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._read = read
+
+    def read_reply(self, body: str) -> str:
+        reply = super().read_reply(body)
+        self._read.append(reply)
+        return reply
+
+
 class Residents:
     """Makes fake residents for one running bot."""
 
     def __init__(self, client: TestClient, settings: Settings) -> None:
         self.client = client
         self.settings = settings
+        self.replies: list[str] = []  # every reply any of them read
 
     def __call__(self, openid: str = "o_resident_1", *, safe: bool = False) -> ChatClient:
-        return ChatClient(
+        return Resident(
             str(self.client.make_url("/wechat")),
             openid=openid,
             token=TOKEN,
@@ -76,6 +96,7 @@ class Residents:
             original_id=ORIGINAL_ID,
             safe=safe,
             session=self.client.session,
+            read=self.replies,
         )
 
 
@@ -111,8 +132,21 @@ async def bot(start_bot: BotFactory, settings: Settings) -> TestClient:
 
 
 @pytest.fixture
-def residents(bot: TestClient, settings: Settings) -> Residents:
-    return Residents(bot, settings)
+def residents(bot: TestClient, settings: Settings, request: pytest.FixtureRequest) -> Iterator[Residents]:
+    made = Residents(bot, settings)
+    yield made
+    _check_replies(made.replies, request)
+
+
+def _check_replies(replies: list[str], request: pytest.FixtureRequest) -> None:
+    """Every reply a resident read in a test fits one phone screen and keeps to the glossary's terms;
+    a test whose replies may be longer (a 50-person batch) says why with @pytest.mark.long_replies."""
+    misnamed = {reply: found for reply in replies if (found := glossary.misnamed(reply))}
+    assert not misnamed, f"replies use names the glossary does not: {misnamed}"
+    if request.node.get_closest_marker("long_replies"):
+        return
+    too_long = [f"{lines_on_screen(r)} lines:\n{r}" for r in replies if not fits_one_screen(r)]
+    assert not too_long, "replies longer than one phone screen:\n\n" + "\n\n".join(too_long)
 
 
 @pytest.fixture

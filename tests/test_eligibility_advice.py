@@ -51,7 +51,7 @@ async def test_while_suspended_it_points_to_a_late_endorsement_with_the_last_day
 async def test_a_cancelled_permit_leads_on_to_a_new_application_and_the_verdict(resident):
     await holder(resident, today() - timedelta(days=365 * 4))
     reply = await resident.send_text("办证资格")
-    assert "已于" in reply and "注销，需要重新申领" in reply
+    assert "已于" in reply and "注销，要重新申领" in reply
     assert "结论：您符合申领居住证的条件" in reply
 
 

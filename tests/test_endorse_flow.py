@@ -109,10 +109,10 @@ async def test_a_suspended_permit_gets_a_late_endorsement_and_its_cycle_restarts
     issued = issued_for_window_open(days_left=-30)  # the deadline was 30 days ago
     await endorsable_resident(resident, issued_on=issued)
     first = await resident.send_text("签注")
-    assert "1. 440300202400001（已中止，可补办签注）" in first
+    assert "1. 440300202400001（已暂停使用，可补办签注）" in first
     conditions = await resident.send_text("1")
     suspended_from = add_years(issued, 1) + timedelta(days=1)
-    assert f"使用功能已于{suspended_from.isoformat()}中止" in conditions and "可以补办签注" in conditions
+    assert f"已于{suspended_from.isoformat()}暂停使用" in conditions and "可以补办签注" in conditions
     await resident.send_text("1")
     reply = await resident.send_text("确认")
     opens, closes = window(today(), 1, Rules())
@@ -189,7 +189,7 @@ async def test_several_permits_are_offered_to_choose_from(resident):
     await endorsable_resident(resident)
     await permit(ZHANG, issued_for_window_open(days_left=-10), permit_no="440300202400002")
     reply = await resident.send_text("签注")
-    assert "1. 440300202400001（签注期内）" in reply and "2. 440300202400002（已中止，可补办签注）" in reply
+    assert "1. 440300202400001（签注期内）" in reply and "2. 440300202400002（已暂停使用，可补办签注）" in reply
     await resident.send_text("2")
     await resident.send_text("1")
     await resident.send_text("确认")

@@ -143,7 +143,7 @@ async def test_an_id_number_held_by_a_verified_account_is_refused_only_after_the
     # Each question before 确认 goes on as for any number: the answers reveal no account.
     reply = await register(stranger, fake_sms, name="王五", phone=ATTACKER_PHONE, username="wang_wu")
     assert "已经注册过账号并完成了实名认证" in reply and "「登录」" in reply and "受理点" in reply
-    assert "请核对" in reply  # back at the review: 修改 the number, 登录, or 取消
+    assert "回复「确认」提交" in reply  # still at the review: 修改 the number, 登录, or 取消
     assert [m["phone"] for m in fake_sms.messages] == [ATTACKER_PHONE]  # the code came first
     assert not await Account.filter(username="wang_wu").exists()
     assert not await Binding.filter(openid="o_stranger").exists()

@@ -165,7 +165,7 @@ async def test_a_registration_changed_before_confirming_is_refused_at_confirm(re
         move_in_on=today(), declared_on=today(),
     )  # fmt: skip
     reply = await resident.send_text("确认")
-    assert "居住登记已有变化" in reply and "请核对" in reply
+    assert "居住登记已有变化" in reply and "回复「确认」提交" in reply  # still at the review
     assert await PermitApplication.all().count() == 0
 
 

@@ -7,6 +7,8 @@ import json
 import re
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.app import DISPATCHER
 from bot.services.receipts import Receipts
 from models import ApplicationKind, PermitApplication, Receipt, SocialInsuranceMonth
@@ -153,7 +155,11 @@ async def test_a_batch_stops_at_its_configured_maximum(start_bot, tmp_path):
     assert "一次最多2人" in await resident.send_text("继续添加")
 
 
-async def test_a_summary_too_long_for_one_reply_links_what_fits_and_numbers_the_rest(resident):
+@pytest.mark.long_replies("the summary of a 20-person batch links every receipt it can in one reply")
+async def test_a_summary_too_long_for_one_reply_links_what_fits_and_numbers_the_rest(start_bot, tmp_path):
+    # A test script types far faster than staff can: no per-user limit here.
+    settings = make_settings(tmp_path, limits={"messages_per_user_per_minute": 0})
+    resident = Residents(await start_bot(settings), settings)("o_unit")
     people = [(id_number(40 + n), f"员工{'一二三四五六七八九十'[n % 10]}{'甲乙'[n // 10]}") for n in range(20)]
     await start(resident)
     for i, (number, name) in enumerate(people):
@@ -198,7 +204,7 @@ async def test_a_batch_with_nobody_left_to_apply_for_goes_back_to_the_review(res
     await finish(resident)
     await SocialInsuranceMonth.filter(person=person(LI)).delete()  # left the unit meanwhile
     reply = await resident.send_text("确认")
-    assert "现在都不能申领" in reply and "不是本单位的人员" in reply and "请核对" in reply
+    assert "现在都不能申领" in reply and "不是本单位的人员" in reply and "回复「确认」提交" in reply
     assert await PermitApplication.all().count() == 0 and await Receipt.all().count() == 0
 
 
