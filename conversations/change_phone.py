@@ -105,6 +105,7 @@ FLOW = Flow(
             "change_phone.sms_code",
             "验证码已发送到新的手机号码，请输入6位验证码；没有收到请回复「重发」：",
             purpose=PURPOSE,
+            restart=MenuKey.CHANGE_PHONE,
             phone=lambda filled: filled["change_phone.new_phone"],
             depends_on=("change_phone.new_phone",),
         ),

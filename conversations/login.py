@@ -120,6 +120,7 @@ FLOW = Flow(
             "login.sms_code",
             "第一次在这个微信上登录，需要短信验证。验证码已发送到账号登记的手机，请输入6位验证码；没有收到请回复「重发」：",
             purpose=PURPOSE,
+            restart=MenuKey.ACCOUNT_LOGIN,
             phone=lambda filled: filled.facts["login"]["phone"],
             when=_needs_code,
             depends_on=("login.password",),

@@ -93,6 +93,7 @@ def _identified(key: MenuKey, name: str) -> tuple[Step, ...]:
             f"{name}.sms_code",
             CODE_QUESTION,
             purpose=PURPOSE,
+            restart=key,
             phone=_subject,
             send=_sender(key),
             depends_on=(f"{name}.id_number",),

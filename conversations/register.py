@@ -108,6 +108,7 @@ FLOW = Flow(
             "register.sms_code",
             "请输入短信验证码（6位数字）；没有收到请回复「重发」：",
             purpose=PURPOSE,
+            restart=MenuKey.ACCOUNT_REGISTER,
             phone=lambda filled: filled["register.phone"],
             depends_on=("register.phone",),
         ),

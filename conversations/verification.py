@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conversations.flow import Again, Context, Filled, OnAsk, Step
+from bot.services.sms import SmsLimitReached
+from conversations.flow import Again, Context, Ended, Filled, OnAsk, Step
+from conversations.keys import MenuKey
 from conversations.parsers import sms_code
 
 RESEND = "重发"
@@ -24,13 +26,18 @@ def code_step(
     when: Callable[[Filled], bool] | None = None,
     depends_on: tuple[str, ...] = (),
     send: OnAsk | None = None,
+    restart: MenuKey,
 ) -> Step:
     """`phone`: what the code is kept and checked under, the number it is sent to; or, with `send`
-    doing the sending, what stands for it (a recovery code's ID number, SmsCodes.send_for)."""
+    doing the sending, what stands for it (a recovery code's ID number, SmsCodes.send_for).
+    `restart`: the flow to start again once an hourly limit that ended this one has passed."""
 
     async def send_to_phone(ctx: Context, filled: Filled) -> None:
         # The WeChat user asking is counted too: one user cannot have codes sent to number after number.
-        await ctx.services.sms.send(phone(filled), purpose, openid=ctx.openid, now=ctx.now)
+        try:
+            await ctx.services.sms.send(phone(filled), purpose, openid=ctx.openid, now=ctx.now)
+        except SmsLimitReached as exc:  # no code for an hour or so: asking for one meanwhile is a dead end
+            raise Ended(f"{exc.message}这次办理先结束，到时回复「{restart.keyword}」重新开始。") from None
 
     def parse(text: str) -> str:
         if text.strip() == RESEND:

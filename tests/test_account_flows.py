@@ -126,8 +126,9 @@ async def test_the_hourly_sms_limit_is_told_to_the_resident(start_bot, tmp_path,
         await resident.send_text(answer)
     await resident.send_text("重发")
     reply = await resident.send_text("重发")
-    assert "次数太多" in reply
+    assert "次数太多" in reply and "分钟后再试" in reply and "到时回复「注册」重新开始" in reply
     assert len(fake_sms.messages) == 2
+    assert "没有正在办理" in await resident.send_text("取消")  # the form ended: no code question left open
 
 
 async def test_an_sms_gateway_failure_is_told_and_nothing_is_created(resident, fake_sms):

@@ -66,6 +66,10 @@ class SmsError(Told):
     """The code was not sent or not accepted."""
 
 
+class SmsLimitReached(SmsError):
+    """An hourly limit: no code for this number, user or ID number until the time the message names."""
+
+
 class _LogProvider:
     """Sends nothing: the code goes to the log, for development (`make chat`)."""
 
@@ -230,7 +234,8 @@ class SmsCodes:
 
     def _refuse(self, purpose: str, reason: str, message: str) -> NoReturn:
         self._refused(purpose, reason).inc()
-        raise SmsError(message)
+        # The minute's budget for everyone passes at once; the hourly limits are worth ending a form for.
+        raise SmsError(message) if reason == "budget" else SmsLimitReached(message)
 
     def _hash(self, phone: str, purpose: str, code: str) -> str:
         message = "\0".join((purpose, phone, code)).encode()
