@@ -305,6 +305,12 @@ class Engine:
             return await self._ask(flow, state, step, ctx, notice=again.message + "\n\n", push=False, act=True)
         except Ended as ended:
             return Outcome(ended.message, None)
+        except Invalid as exc:
+            if isinstance(inp, str):
+                aside = await self._aside(flow, state, normalise(inp), inp, ctx)
+                if aside is not None:
+                    return aside
+            return Outcome(f"{exc.message}\n{step.again(shown)}", self._touch(state, ctx))
         except Told as exc:
             return Outcome(f"{exc.message}\n{step.again(shown)}", self._touch(state, ctx))
         note = ""
@@ -322,6 +328,16 @@ class Engine:
             state = {**state, "facts": facts, "answers": _prune(tuple(flow.all_steps), answers, facts)}
             outcome = await self._forward(flow, state, ctx, after=step.name)
         return replace(outcome, reply=_prefixed(note, outcome.reply)) if note else outcome
+
+    async def _aside(self, flow: Flow, state: State, text: str, inp: Input, ctx: Context) -> Outcome | None:
+        """Words that are not an answer but a question (要带什么) or another service in the
+        resident's own words (我的申请到哪一步了): answered, or offered, with the form kept."""
+        understood = phrases.understand(text, await self.offered(ctx))
+        answer = self.help.answer(text, (flow.key, *understood.keys))  # 要带什么: for the form at hand
+        if answer is not None:
+            return Outcome(f"{answer}\n\n{self._current(flow, state)}", self._touch(state, ctx))
+        others = [key for key in understood.keys if key != flow.key]
+        return self._interrupted(flow, state, others[0], inp, ctx) if others else None
 
     async def _forward(self, flow: Flow, state: State, ctx: Context, *, after: str | None) -> Outcome:
         """Ask what comes after `after` (a step or a group name; None: from the top). From 修改 N,
@@ -532,6 +548,9 @@ class Engine:
                 return await self._ask(flow, {**editing, "item": item}, first, ctx)
             # Asked again on purpose: what asking does is done again (修改 on the SMS item sends a new code).
             return await self._ask(flow, editing, part, ctx, act=True)
+        aside = await self._aside(flow, state, text, text, ctx) if text else None
+        if aside is not None:
+            return aside
         return Outcome(texts.REVIEW_EXPECTED, self._touch(state, ctx))
 
     async def _submit(self, flow: Flow, state: State, ctx: Context) -> Outcome:

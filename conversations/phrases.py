@@ -43,6 +43,17 @@ THANKS_REPLY = "不客气！还有需要随时找我，回复「菜单」查看�
 NOTHING_FITS = "抱歉，没有理解您的意思。\n请直接说想办什么（如「签注」「受理点」），或回复「菜单」查看全部业务。"
 
 
+def _owners() -> dict[str, set[MenuKey]]:
+    owners: dict[str, set[MenuKey]] = {}
+    for key in MenuKey:
+        for phrase in (key.keyword, *PHRASES.get(key, ())):
+            owners.setdefault(phrase, set()).add(key)
+    return owners
+
+
+_OWNERS = _owners()  # the services each phrase names
+
+
 @dataclass(frozen=True, slots=True)
 class Understood:
     keys: tuple[MenuKey, ...]  # the services the message names, in table order
@@ -60,6 +71,7 @@ def understand(text: str, offered: Iterable[MenuKey]) -> Understood:
     )
     claimed: list[tuple[int, int]] = []  # spans of longer phrases already matched
     found: set[MenuKey] = set()
+    named: set[MenuKey] = set()  # found by a phrase of theirs alone
     for phrase, key in phrases:
         start = lowered.find(phrase.lower())
         if start < 0:
@@ -69,6 +81,10 @@ def understand(text: str, offered: Iterable[MenuKey]) -> Understood:
             continue  # part of a longer phrase that matched
         claimed.append(span)
         found.add(key)
+        if len(_OWNERS[phrase]) == 1:
+            named.add(key)
+    # "我能不能办居住证": 办居住证 fits 办证资格 and 申领, 能不能办 only 办证资格, which is meant.
+    found = named or found
     keys = tuple(key for key in offered if key in found) or tuple(key for key in MenuKey if key in found)
     if keys:
         return Understood(keys, None)

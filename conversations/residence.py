@@ -52,6 +52,8 @@ def _district(text: str) -> str | Noted:
 
 
 SKIP = ("无", "没有", "跳过", "不知道")
+# What people type when they have no workplace or school to name.
+NO_WORKPLACE = (*SKIP, "不上班", "没上班", "没工作", "没有工作", "无业", "待业", "不上学", "退休", "无工作单位")
 # Each choice with the everyday words residents type for it; the review shows the choice's own label.
 HOUSING_TYPES = (
     Choice("自有住房", ("自有", "自己的房子", "自购房", "自购", "买的房", "买的房子")),
@@ -85,8 +87,8 @@ def _address(text: str) -> str:
     return address
 
 
-def _optional(text: str) -> str:
-    return "" if text.strip() in SKIP else non_empty(text, max_len=100)
+def _workplace(text: str) -> str:
+    return "" if text.strip() in NO_WORKPLACE else non_empty(text, max_len=100)
 
 
 def _house_code(text: str) -> str:
@@ -188,7 +190,10 @@ FLOW = Flow(
             "residence.kind",
             "请选择要办理的登记：",
             "登记类型",
-            choices=(Choice(MOVE_IN, ("入住", "搬入", "搬进")), Choice(MOVE_OUT, ("搬离", "搬出", "搬走", "退租"))),
+            choices=(
+                Choice(MOVE_IN, ("入住", "搬入", "搬进", "搬进来", "搬来", "住进来", "新搬来", "刚搬来", "新住址")),
+                Choice(MOVE_OUT, ("搬离", "搬出", "搬走", "退租", "搬出去", "搬走了", "不住了", "退房")),
+            ),
             check=_something_to_move_out_of,
         ),
         *under(
@@ -224,7 +229,7 @@ FLOW = Flow(
                 "residence.workplace",
                 "您在哪里上班或上学（服务处所）？请回复单位或学校的名称；没有请回复「无」：",
                 "服务处所",
-                parse=_optional,
+                parse=_workplace,
                 show=lambda v: v or "未填写",
             ),
             Step("residence.reason", "您为什么来深圳（来深事由）？", "来深事由", choices=REASONS),

@@ -47,7 +47,7 @@ async def test_the_waiting_demo_resident_gets_an_earliest_date(demo_bot, fake_sm
     ("username", "state"),
     [
         ("demo_window", "正在签注期内"),
-        ("demo_suspended", "使用功能已于"),
+        ("demo_suspended", "暂停使用"),
         ("demo_cancelled", "注销"),
     ],
 )
