@@ -127,7 +127,7 @@ RESIDENTS = (
     DemoResident("demo_wait", "周四", "19950404", "暂不符合，办证资格给出最早符合的日期", _not_yet),
     DemoResident("demo_window", "吴五", "19880505", "持居住证，正在签注期内", _in_window),
     DemoResident("demo_suspended", "郑六", "19860606", "居住证已过签注期，暂停使用", _suspended),
-    DemoResident("demo_cancelled", "王七", "19800707", "居住证已注销（中止满两年）", _cancelled),
+    DemoResident("demo_cancelled", "王七", "19800707", "居住证已注销（暂停使用满两年）", _cancelled),
 )
 
 
