@@ -14,7 +14,7 @@ DEV_ENV := RB_WECHAT__API_BASE_URL=http://127.0.0.1:$(DEV_WECHAT_PORT) RB_WECHAT
 	RB_WECHAT__TEMPLATES__APPLICATION_STATUS=dev_application_status \
 	RB_WECHAT__TEMPLATES__ENDORSEMENT_REMINDER=dev_endorsement_reminder RB_REMINDERS__QUIET_HOURS=
 
-.PHONY: install run chat bot test lint bench bench-instructions bench-receipts bench-reminder-scan bench-reminder-send clean
+.PHONY: install run chat bot test lint bench bench-instructions bench-receipts bench-reminder-scan bench-reminder-send loadtest soak fuzz clean
 
 install: $(STAMP)
 
@@ -68,6 +68,25 @@ bench-reminder-scan: $(STAMP)
 # 10,000 reminders sent by two workers, one killed half-way: each sent once, within the rate (bench/README.md).
 bench-reminder-send: $(STAMP)
 	$(BIN)/python bench/reminder_send.py
+
+# 500 residents walking whole paths through two serve processes and two workers, with WeChat's retries:
+# nothing lost, nothing doubled (bench/README.md). `make loadtest ARGS="--residents 20"` for a small one.
+loadtest: $(STAMP)
+	$(BIN)/python bench/loadtest.py $(ARGS)
+
+# 30 minutes at half the load test's capacity, RSS of every process each minute (bench/README.md; not in CI).
+SOAK_RATE ?= 1.25
+soak: $(STAMP)
+	$(BIN)/python bench/loadtest.py --minutes 30 --rate $(SOAK_RATE) $(ARGS)
+
+# Coverage-guided fuzzing of the callback's decode, FUZZ_RUNS inputs (fuzz/README.md; not in CI). Installs the
+# `fuzz` extra (atheris: a wheel with libFuzzer, nothing to compile on x86-64 Linux). Findings: var/fuzz/findings/.
+FUZZ_RUNS ?= 1000000
+fuzz: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,fuzz]'
+	mkdir -p var/fuzz/corpus var/fuzz/findings
+	$(BIN)/python fuzz/callback_decode.py --seeds var/fuzz/corpus
+	$(BIN)/python fuzz/callback_decode.py -runs=$(FUZZ_RUNS) -artifact_prefix=var/fuzz/findings/ var/fuzz/corpus
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .grimp_cache

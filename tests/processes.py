@@ -1,13 +1,16 @@
-"""Real `residence-bot` processes for tests of what only a process shows (crashes, the CLI)."""
+"""Real `residence-bot` processes for tests of what only a process shows (crashes, the CLI, workers), and
+for the load test (bench/loadtest.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 from bot.dev.chat import ChatClient
@@ -81,6 +84,15 @@ class ServeProcess:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
 
+    def stop(self) -> None:
+        """SIGTERM: a shutdown, the turns in flight finished first."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
     def resident(self, openid: str, *, safe: bool = False) -> ChatClient:
         return ChatClient(
             self.url,
@@ -91,3 +103,42 @@ class ServeProcess:
             original_id=ORIGINAL_ID,
             safe=safe,
         )
+
+
+class WorkerProcess:
+    """`residence-bot worker` with its output in a log file."""
+
+    def __init__(self, tmp_path: Path, env: dict[str, str]) -> None:
+        self.env = env
+        self.log = tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def spawn(self) -> subprocess.Popen[bytes]:
+        with self.log.open("ab") as out:
+            return subprocess.Popen(
+                [sys.executable, "-m", "bot", "worker"], env=self.env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT
+            )
+
+    async def start(self) -> None:
+        """Spawn it and wait until it says it is sending (its first round is under way then)."""
+        self.proc = self.spawn()
+        deadline = time.monotonic() + 20
+        while "worker sending pushes" not in self.log.read_text():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("worker did not start:\n" + self.log.read_text())
+            await asyncio.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, nothing gets to clean up."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    async def stop(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while self.proc.poll() is None:
+            assert time.monotonic() < deadline, "worker did not stop on SIGTERM:\n" + self.log.read_text()
+            await asyncio.sleep(0.05)
+        return self.proc.returncode

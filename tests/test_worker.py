@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -32,51 +29,12 @@ from models.rules import SHENZHEN
 from tests.fake_wechat_api import FakeWeChat
 from tests.harness import make_settings, through_fakes
 from tests.people import person, verified_account
-from tests.processes import REPO, ServeProcess, bot_env, run_cli
+from tests.processes import REPO, ServeProcess, WorkerProcess, bot_env, run_cli
 from tests.services import PostgresServer, RedisServer
 
 OPENID = "oRESIDENT0000000000000000001"
 TEMPLATE_ID = "TPL_application_status_0001"
 _DATABASES = itertools.cycle(range(1, 16))
-
-
-class WorkerProcess:
-    """`residence-bot worker` with its output in a log file."""
-
-    def __init__(self, tmp_path: Path, env: dict[str, str]) -> None:
-        self.env = env
-        self.log = tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def spawn(self) -> subprocess.Popen[bytes]:
-        with self.log.open("ab") as out:
-            return subprocess.Popen(
-                [sys.executable, "-m", "bot", "worker"], env=self.env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT
-            )
-
-    async def start(self) -> None:
-        """Spawn it and wait until it says it is sending (its first round is under way then)."""
-        self.proc = self.spawn()
-        deadline = time.monotonic() + 20
-        while "worker sending pushes" not in self.log.read_text():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("worker did not start:\n" + self.log.read_text())
-            await asyncio.sleep(0.05)
-
-    def kill(self) -> None:
-        """SIGKILL: a crash, nothing gets to clean up."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-
-    async def stop(self) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        while self.proc.poll() is None:
-            assert time.monotonic() < deadline, "worker did not stop on SIGTERM:\n" + self.log.read_text()
-            await asyncio.sleep(0.05)
-        return self.proc.returncode
 
 
 @pytest.fixture

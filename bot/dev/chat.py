@@ -158,51 +158,36 @@ class ChatClient:
             await self._session.close()
             self._session = None
 
+    def push(self, msg_type: str, **fields: Value) -> str:
+        """The push XML WeChat would send from this resident now: the header, `fields`, and for a
+        message (not an event) a new MsgId. Sending it again with `send_xml` is WeChat's retry."""
+        if msg_type != "event":
+            fields["MsgId"] = _msg_id()
+        return push_xml({**self._header(msg_type), **fields})
+
     async def send_text(self, text: str) -> str:
-        return await self.send_xml(push_xml({**self._header("text"), "Content": text, "MsgId": _msg_id()}))
+        return await self.send_xml(self.push("text", Content=text))
 
     async def send_location(self, lat: float, lng: float, label: str = "") -> str:
-        fields = {
-            **self._header("location"),
-            "Location_X": float(lat),
-            "Location_Y": float(lng),
-            "Scale": 15,
-            "Label": label,
-            "MsgId": _msg_id(),
-        }
-        return await self.send_xml(push_xml(fields))
+        return await self.send_xml(
+            self.push("location", Location_X=float(lat), Location_Y=float(lng), Scale=15, Label=label)
+        )
 
     async def click(self, key: str) -> str:
-        return await self.send_xml(push_xml({**self._header("event"), "Event": "CLICK", "EventKey": key}))
+        return await self.send_xml(self.push("event", Event="CLICK", EventKey=key))
 
     async def send_image(self, media_id: str | None = None) -> str:
-        fields = {
-            **self._header("image"),
-            "PicUrl": PLACEHOLDER_PIC_URL,
-            "MediaId": media_id or _random_token(),
-            "MsgId": _msg_id(),
-        }
-        return await self.send_xml(push_xml(fields))
+        return await self.send_xml(self.push("image", PicUrl=PLACEHOLDER_PIC_URL, MediaId=media_id or _random_token()))
 
     async def send_voice(self, recognition: str) -> str:
-        fields = {
-            **self._header("voice"),
-            "MediaId": _random_token(),
-            "Format": "amr",
-            "Recognition": recognition,
-            "MsgId": _msg_id(),
-        }
-        return await self.send_xml(push_xml(fields))
+        return await self.send_xml(self.push("voice", MediaId=_random_token(), Format="amr", Recognition=recognition))
 
     async def subscribe(self, scene: str | None = None) -> str:
-        fields: dict[str, Value] = {**self._header("event"), "Event": "subscribe"}
-        if scene:
-            fields["EventKey"] = f"qrscene_{scene}"
-            fields["Ticket"] = _random_token(48)
-        return await self.send_xml(push_xml(fields))
+        qr: dict[str, Value] = {"EventKey": f"qrscene_{scene}", "Ticket": _random_token(48)} if scene else {}
+        return await self.send_xml(self.push("event", Event="subscribe", **qr))
 
     async def unsubscribe(self) -> str:
-        return await self.send_xml(push_xml({**self._header("event"), "Event": "unsubscribe"}))
+        return await self.send_xml(self.push("event", Event="unsubscribe"))
 
     async def send_xml(self, xml: str) -> str:
         """POST one plaintext push (encrypted first in safe mode); return the reply as read, '' for none.
