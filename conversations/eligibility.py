@@ -104,7 +104,8 @@ def _verdict(route: RouteVerdict, assessment: Assessment, ctx: Context) -> str:
     if assessment.eligible:
         return (
             "结论：您符合申领居住证的条件。\n"
-            "下一步：回复「申领」在微信里申领，要准备数码照片图像号（回复「照片」看怎么拿到）。"
+            "下一步：回复「申领」在微信里申领，要准备数码照片图像号（回复「照片」看怎么拿到）；"
+            "制好后到受理点本人领取。"
         )
     gap = ctx.services.rules.registration_gap_days
     # Only what is still missing: a resident who has just declared is not sent to declare again.

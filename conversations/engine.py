@@ -49,6 +49,7 @@ from conversations.flow import (
     Missing,
     Noted,
     Step,
+    choose,
 )
 from conversations.help import INDEX as HELP_INDEX
 from conversations.help import Help
@@ -281,7 +282,8 @@ class Engine:
         first = {"lat": inp.lat, "lng": inp.lng, "label": inp.label} if isinstance(inp, Location) else None
         item = state.get("item") or {}
         count = len(state["answers"]) + len(item.get("answers", {}))
-        reply = texts.INTERRUPTED.format(title=flow.title, count=count, new=wanted.keyword)
+        filled = texts.FILLED.format(count=count) if count else texts.NOTHING_FILLED
+        reply = texts.INTERRUPTED.format(title=flow.title, filled=filled, new=wanted.keyword)
         return Outcome(reply, self._touch({**state, "pending": {"flow": wanted.name, "first": first}}, ctx))
 
     async def _restart(self, flow: Flow | None, ctx: Context) -> Outcome:
@@ -330,10 +332,11 @@ class Engine:
         return replace(outcome, reply=_prefixed(note, outcome.reply)) if note else outcome
 
     async def _aside(self, flow: Flow, state: State, text: str, inp: Input, ctx: Context) -> Outcome | None:
-        """Words that are not an answer but a question (要带什么) or another service in the
-        resident's own words (我的申请到哪一步了): answered, or offered, with the form kept."""
+        """Words that are not an answer but a question (要带什么), a thanks, or another service in
+        the resident's own words (我的申请到哪一步了): answered, or offered, with the form kept. The
+        small-talk reply ends with the question again, as every answer here does."""
         understood = phrases.understand(text, await self.offered(ctx))
-        answer = self.help.answer(text, (flow.key, *understood.keys))  # 要带什么: for the form at hand
+        answer = self.help.answer(text, (flow.key, *understood.keys)) or understood.small_talk
         if answer is not None:
             return Outcome(f"{answer}\n\n{self._current(flow, state)}", self._touch(state, ctx))
         others = [key for key in understood.keys if key != flow.key]
@@ -752,20 +755,12 @@ def _parse(step: Step, inp: Input, asked: Asked, choices: Sequence[Choice]) -> A
         raise Invalid(texts.WANT_TEXT)
     text = normalise(inp)
     if choices and step.parse_in is None:
-        return _choose(choices, text)
+        return choose(choices, text)
     if step.parse_in is not None:
         return step.parse_in(text, asked)
     if step.parse is None:
         raise Invalid(texts.WANT_IMAGE if step.on_image else texts.WANT_LOCATION)
     return step.parse(text)
-
-
-def _choose(choices: Sequence[Choice], text: str) -> Any:
-    for number, choice in enumerate(choices, 1):
-        if text in (str(number), choice.label, *choice.aliases):
-            return choice.kept
-    options = "、".join(f"{i}（{c.label}）" for i, c in enumerate(choices, 1))
-    raise Invalid(texts.NOT_A_CHOICE.format(options=options))
 
 
 def _void_dependents(flow: Flow, answers: dict[str, Any], name: str, value: Any) -> dict[str, Any]:

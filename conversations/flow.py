@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.services.errors import Told
 from bot.wechat.reply import Reply
+from conversations import texts
 from conversations.keys import MenuKey
+from conversations.parsers import Invalid
 from models.rules import SHENZHEN
 
 if TYPE_CHECKING:
@@ -302,3 +304,12 @@ class Flow:
     @property
     def keyword(self) -> str:
         return self.key.keyword
+
+
+def choose(choices: Sequence[Choice], text: str) -> Any:
+    """The choice `text` names, by its number, its label or an alias; Invalid listing them if none."""
+    for number, choice in enumerate(choices, 1):
+        if text in (str(number), choice.label, *choice.aliases):
+            return choice.kept
+    options = "、".join(f"{i}（{c.label}）" for i, c in enumerate(choices, 1))
+    raise Invalid(texts.NOT_A_CHOICE.format(options=options))

@@ -16,7 +16,7 @@ Questions, in order:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from bot.services.applications import Applicant, Filing
 from bot.services.errors import Told
@@ -24,9 +24,22 @@ from bot.text import mask_phone
 from bot.wechat.reply import Article, NewsReply
 from conversations.collection import chosen_point, point_steps
 from conversations.eligibility import render
-from conversations.flow import Again, Answers, Audience, Choice, Context, Filled, Finished, Flow, Missing, Step
+from conversations.flow import (
+    Again,
+    Answers,
+    Asked,
+    Audience,
+    Choice,
+    Context,
+    Filled,
+    Finished,
+    Flow,
+    Missing,
+    Step,
+    choose,
+)
 from conversations.keys import MenuKey
-from conversations.parsers import cn_mobile, photo_number
+from conversations.parsers import Invalid, cn_mobile, photo_number
 from conversations.requirements import NOT_BOUND, NOT_REALNAME, realname_verified
 from models import Account, PermitApplication
 from models.rules import SHENZHEN
@@ -97,12 +110,23 @@ async def _contact_choices(ctx: Context, filled: Filled) -> list[Choice]:
     ]
 
 
+def _contact(text: str, asked: Asked) -> dict[str, Any]:
+    """A choice, or the other number itself typed straight away (the question after is then skipped)."""
+    try:
+        return {"use": OTHER_PHONE, "phone": cn_mobile(text)}
+    except Invalid:
+        return cast(dict[str, Any], choose(asked.shown, text))
+
+
 def _other_phone(filled: Filled) -> bool:
-    return filled.get("apply.contact", {}).get("use") == OTHER_PHONE
+    contact = filled.get("apply.contact", {})
+    return contact.get("use") == OTHER_PHONE and "phone" not in contact
 
 
 def _show_contact(value: dict[str, Any]) -> str:
-    return f"本账号手机{value['shown']}" if value["use"] == OWN_PHONE else "其他号码"
+    if value["use"] == OWN_PHONE:
+        return f"本账号手机{value['shown']}"
+    return f"其他号码{mask_phone(value['phone'])}" if "phone" in value else "其他号码"
 
 
 async def _registration_choices(ctx: Context, filled: Filled) -> list[Choice]:
@@ -138,7 +162,7 @@ async def _submit(ctx: Context, answers: Answers) -> Finished:
             account,
             point,
             photo_number=answers["apply.photo_number"],
-            phone=account.phone if own else answers["apply.phone"],
+            phone=account.phone if own else answers["apply.contact"].get("phone") or answers["apply.phone"],
             registration_number=registration.number,
         ),
         submission_id=ctx.submission_id,
@@ -174,10 +198,12 @@ FLOW = Flow(
         ),
         Step(
             "apply.contact",
-            "办理进度有变化时联系哪个电话？",
+            "办理进度有变化时联系哪个电话？（也可以直接输入另一个手机号码）",
             "联系电话",
             choices_from=_contact_choices,
+            parse_in=_contact,
             show=_show_contact,
+            sensitive=True,  # it may hold the number typed
         ),
         Step(
             "apply.phone",

@@ -20,7 +20,18 @@ MAX_OFFERED = 3
 
 PHRASES: dict[MenuKey, tuple[str, ...]] = {
     MenuKey.ENDORSE: ("续签", "续期", "续办", "过期", "年审", "年检", "到期"),
-    MenuKey.ELIGIBILITY: ("办居住证", "申请居住证", "办证", "能不能办", "可以办吗", "办证条件", "资格"),
+    MenuKey.ELIGIBILITY: (
+        "办居住证",
+        "申请居住证",
+        "办证",
+        "能不能办",
+        "可以办吗",
+        "办证条件",
+        "资格",
+        "能办",
+        "可不可以办",
+        "符合条件",
+    ),
     MenuKey.PERMIT_APPLY: ("办居住证", "申请居住证", "办证", "申办"),
     MenuKey.ACCEPTANCE_POINTS: ("在哪办", "在哪里办", "哪里办", "去哪办", "附近", "办事大厅", "地址在哪"),
     MenuKey.PROGRESS: ("进展", "到哪一步", "办好了吗", "好了没", "查进度", "状态"),

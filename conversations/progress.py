@@ -56,9 +56,7 @@ def _permit(permit: Permit, status: PermitStatus, rules: Rules) -> str:
             f"{head}\n状态：有效。下次签注期：{status.window_opens.isoformat()}至{status.window_closes.isoformat()}。"
         )
     if status.state == "window":
-        return (
-            f"{head}\n状态：正在签注期内，请在{status.window_closes.isoformat()}前办理签注，逾期居住证将暂停使用。"
-        )
+        return f"{head}\n状态：正在签注期内，请在{status.window_closes.isoformat()}前办理签注，逾期居住证将暂停使用。"
     if status.state == "suspended":
         last_day = status.cancelled_from - timedelta(days=1)
         return (

@@ -160,3 +160,34 @@ async def test_a_stranger_asking_for_a_verified_service_is_told_the_way_in(resid
 async def test_thanks_at_the_end_get_a_friendly_word_not_a_refusal(resident):
     reply = await resident.send_text("好的谢谢")
     assert "不客气" in reply and "没有理解" not in reply
+
+
+async def test_thanks_in_the_middle_of_a_form_are_answered_and_the_question_put_again(resident):
+    await resident.send_text("受理点")
+    reply = await resident.send_text("谢谢")
+    assert reply.startswith("不客气") and "请发送您的位置" in reply and "没有找到" not in reply
+
+
+async def test_residence_moving_house_in_everyday_words_is_a_move_in(resident):
+    await verified_account(resident.openid, ZHANG)
+    await resident.send_text("居住登记")
+    assert "住址在哪个区" in await resident.send_text("搬家了")
+
+
+async def test_apply_takes_another_contact_number_typed_straight_away(resident):
+    await verified_account(resident.openid, ZHANG)
+    await eligible(ZHANG, "张三")
+    await resident.send_text("申领")
+    await resident.send_text("012345678901")
+    reply = await resident.send_text("139 0013 9000")
+    assert "登记编号" in reply and "联系电话" not in reply  # on to the registration, no second phone question
+    await resident.send_text("确认")
+    await resident.send_text("福田区")
+    review = await resident.send_text("1")
+    assert "联系电话：其他号码139****9000" in review
+
+
+async def test_eligibility_asked_as_can_i_is_answered_with_the_verdict(resident):
+    await verified_account(resident.openid, ZHANG)
+    await eligible(ZHANG, "张三")
+    assert "结论：您符合申领居住证的条件" in await resident.send_text("我能办居住证吗")
