@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import abc
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
 State = dict[str, Any]
+
+log = logging.getLogger(__name__)
 
 
 class LockTimeout(Exception):
@@ -138,4 +141,16 @@ def dump_state(state: State) -> str:
 
 
 def load_state(raw: str | bytes | None) -> State | None:
-    return None if raw is None else json.loads(raw)
+    """The saved state, or None when there is none, or when what is saved is not a state (not
+    JSON, or not an object: a bad write, another program's key): that is logged and read as none,
+    so that the resident starts again instead of every message of theirs failing."""
+    if raw is None:
+        return None
+    try:
+        state = json.loads(raw)
+    except (ValueError, RecursionError):  # ValueError: JSONDecodeError, or bytes that are not UTF-8
+        state = None
+    if isinstance(state, dict):
+        return state
+    log.warning("a saved conversation state is not a JSON object; read as no state")
+    return None

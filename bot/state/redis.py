@@ -101,10 +101,13 @@ def connect(url: str) -> Redis:
     Through Sentinel, each new connection asks the sentinels where the master is, and a connection
     still on a master that was demoted fails (ReadOnlyError becomes ConnectionError, redis-py's
     SentinelManagedConnection): the next one goes to the new master.
+
+    A value that is not UTF-8 (none the bot writes is) reads with U+FFFD in place of its bad bytes:
+    decoded strictly it failed its whole batch, and a user's garbled state every message of theirs.
     """
     sentinel = sentinel_url(url)
     if sentinel is None:
-        return Redis.from_url(url, decode_responses=True)
+        return Redis.from_url(url, decode_responses=True, encoding_errors="replace")
     # A sentinel that does not answer within a second is passed over for the next one in the list.
     sentinels = Sentinel(sentinel.sentinels, sentinel_kwargs={"socket_timeout": 1.0, "socket_connect_timeout": 1.0})
     return sentinels.master_for(
@@ -113,6 +116,7 @@ def connect(url: str) -> Redis:
         username=sentinel.username,
         password=sentinel.password,
         decode_responses=True,
+        encoding_errors="replace",
     )
 
 

@@ -8,13 +8,16 @@ change it); a reply is encrypted with the key that opened the request. Decryptio
 from __future__ import annotations
 
 import base64
-import binascii
+import re
+import secrets
 import time
 
 from wechatpy.crypto import PrpCrypto
 from wechatpy.crypto.cryptography import WeChatCipher
 
 from bot.wechat.signature import sign, signature_ok
+
+_PLAIN_NONCE = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 
 class DecryptError(Exception):
@@ -41,7 +44,7 @@ class MessageCrypto:
         """Return the plaintext XML and the index of the key that opened it."""
         try:
             raw = base64.b64decode(encrypt, validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or ValueError itself for a str that is not ASCII
             raise DecryptError from None
         if not raw or len(raw) % 32:
             raise DecryptError
@@ -57,6 +60,10 @@ class MessageCrypto:
         raise ForeignAppError if foreign else DecryptError
 
     def encrypt_reply(self, xml: str, nonce: str, key_index: int = 0, timestamp: str | None = None) -> str:
+        # The request's nonce is echoed as the guide does, unless it could not stand in XML as it
+        # is (a control character, say): any nonce will do (PROTOCOL.md §6).
+        if not _PLAIN_NONCE.fullmatch(nonce):
+            nonce = str(secrets.randbelow(10**10))
         encrypt = self._prps[key_index].encrypt(xml, self.app_id).decode()
         timestamp = timestamp or str(int(time.time()))
         signature = sign(self.token, timestamp, nonce, encrypt)

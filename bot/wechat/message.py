@@ -138,9 +138,13 @@ class Incoming:
             else (self.get("Location_X"), self.get("Location_Y"))
         )
         try:
-            return float(lat), float(lng)
+            where = float(lat), float(lng)
         except ValueError:
             return None
+        # float() also reads nan, inf and 1e999: no place, nor is a latitude past the poles.
+        if not (-90 <= where[0] <= 90 and -180 <= where[1] <= 180):
+            return None
+        return where
 
 
 REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
