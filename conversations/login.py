@@ -18,7 +18,7 @@ from bot.services.security import hash_password
 from bot.wechat.api import WeChatAPIError
 from conversations.flow import Audience, Checked, Choice, Context, Ended, Filled, Finished, Flow, Step
 from conversations.keys import MenuKey
-from conversations.parsers import new_password, username
+from conversations.parsers import PASSWORD_RULE, new_password, username
 from conversations.verification import code_step
 from models import AccountKind
 
@@ -127,7 +127,7 @@ FLOW = Flow(
         ),
         Step(
             "login.new_password",
-            "这是第一次登录，请设置新密码（至少8位，同时包含字母和数字，不能包含用户名）：",
+            f"这是第一次登录，请设置新密码（{PASSWORD_RULE}）：",
             "新密码",
             parse=lambda text: text,
             check=_hash_new_password,

@@ -210,6 +210,11 @@ def sms_code(text: str) -> str:
     return code
 
 
+# The password rule as new_password applies it, for the questions that ask for one.
+PASSWORD_RULE = "8到64位，同时包含字母和数字，不能包含用户名"
+PASSWORD_RULE_WITH_ID = PASSWORD_RULE + "，也不能包含身份证号码里连续6位数字（如出生日期）"
+
+
 def new_password(text: str, *, username: str = "", id_number: str = "") -> str:
     """A password to set: 8 to 64 characters with letters and digits, not built from the
     username or the ID number's digits (6 or more in a row, or the birth date)."""
@@ -224,7 +229,7 @@ def new_password(text: str, *, username: str = "", id_number: str = "") -> str:
         raise Invalid("密码不能包含用户名，请重新设置。")
     digits = id_number[:17]
     if digits and any(digits[i : i + 6] in password for i in range(len(digits) - 5)):
-        raise Invalid("密码不能包含身份证号码中的数字（如出生日期），请重新设置。")
+        raise Invalid("密码不能包含身份证号码里连续6位数字（如出生日期），请重新设置。")
     return password
 
 

@@ -33,7 +33,7 @@ from bot.text import masked_id
 from conversations.flow import Asked, Audience, Checked, Context, Ended, Filled, Finished, Flow, OnAsk, Step
 from conversations.keys import MenuKey
 from conversations.login import tell
-from conversations.parsers import new_password, resident_id
+from conversations.parsers import PASSWORD_RULE_WITH_ID, new_password, resident_id
 from conversations.verification import code_step
 from models import Account
 
@@ -146,7 +146,7 @@ PASSWORD_FLOW = Flow(
         *_identified(MenuKey.FORGOT_PASSWORD, "forgot_password"),
         Step(
             "forgot_password.password",
-            "请设置新密码（至少8位，同时包含字母和数字，不能包含用户名或身份证号码中的数字）：",
+            f"请设置新密码（{PASSWORD_RULE_WITH_ID}）：",
             "新密码",
             parse=lambda text: text,
             check=_hash_new_password,

@@ -21,6 +21,7 @@ from bot.services.security import ProtectedId, hash_password
 from conversations.flow import Answers, Asked, Audience, Choice, Context, Finished, Flow, Step
 from conversations.keys import MenuKey
 from conversations.parsers import (
+    PASSWORD_RULE_WITH_ID,
     Invalid,
     cn_mobile,
     new_password,
@@ -121,7 +122,7 @@ FLOW = Flow(
         ),
         Step(
             "register.password",
-            "请设置密码（至少8位，同时包含字母和数字，不能包含用户名或身份证号码中的数字）：",
+            f"请设置密码（{PASSWORD_RULE_WITH_ID}）：",
             "密码",
             parse=lambda text: text,
             check=_hash_password,

@@ -4,10 +4,12 @@ import pytest
 
 from bot.text import masked_id
 from conversations.parsers import (
+    PASSWORD_RULE_WITH_ID,
     Invalid,
     cn_mobile,
     district,
     flexible_date,
+    new_password,
     non_empty,
     photo_number,
     resident_id,
@@ -367,3 +369,25 @@ def test_photo_number_refuses_and_says_where_to_find_it(text):
     with pytest.raises(Invalid) as refused:
         photo_number(text)
     assert "10到30位字母和数字" in refused.value.message and "数码照片回执" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("password", "accepted"),
+    [
+        ("abcd1234", True),  # 8
+        ("a1" * 32, True),  # 64
+        ("a1" * 32 + "b", False),  # 65
+        ("abcdefgh", False),
+        ("xx440399yy", True),  # 6 digits, but not 6 in a row of the ID number's
+        ("xx900101yy", False),  # 6 in a row of it
+        ("zhang_san99", False),  # the username
+    ],
+)
+def test_the_password_rule_is_the_one_the_questions_state(password, accepted):
+    assert PASSWORD_RULE_WITH_ID.startswith("8到64位，同时包含字母和数字，不能包含用户名")
+    try:
+        new_password(password, username="zhang_san", id_number="440304199001011233")
+    except Invalid:
+        assert not accepted
+    else:
+        assert accepted
