@@ -1,6 +1,6 @@
 """The engine's own words. Each flow's questions live in that flow's module."""
 
-MENU = "请回复关键词或序号办理：\n{items}\n\n{footer}"
+MENU = "居住证助手，请回复关键词或序号办理：\n{items}\n\n{footer}"
 MENU_FOOTER = "常见问题请回复「帮助」。\n办理中回复「取消」放弃，「返回」回到上一个问题。"
 RESUME = "\n\n您正在办理「{title}」，直接回答上一个问题即可继续。"
 CANCELLED = "已取消，刚才填写的内容没有保存。"

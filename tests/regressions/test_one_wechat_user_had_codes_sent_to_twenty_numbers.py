@@ -39,8 +39,9 @@ async def test_one_wechat_user_gets_codes_sent_to_three_numbers_an_hour_not_twen
             await resident.send_text("返回")  # back to the phone question, for the next number
     assert len(fake_sms.messages) == 3
     assert all(CODE_QUESTION in reply for reply in replies[:3])
-    for reply in replies[3:]:
-        assert "太多手机号码" in reply and "分钟后再试" in reply and "请输入您的手机号码" in reply
+    # The fourth number ends the form, saying when; the numbers after it start nothing.
+    assert "太多手机号码" in replies[3] and "分钟后再试" in replies[3] and "到时回复「注册」重新开始" in replies[3]
+    assert not any(CODE_QUESTION in reply for reply in replies[4:])
 
 
 async def test_registration_codes_asked_for_someones_number_leave_them_their_login_codes(residents, fake_sms):
