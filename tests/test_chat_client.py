@@ -14,7 +14,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
-from bot.dev.chat import ChatClient, ChatError, cdata, parse_line, run_chat
+from bot.dev.chat import ChatClient, ChatError, as_read, cdata, parse_line, run_chat
 
 TOKEN = "chatToken42"
 AES_KEY = "Zyxwvutsrqponmlkjihgfedcba9876543210ABCDEFG"
@@ -335,3 +335,8 @@ async def test_location_syntax(line, args):
     command = parse_line(line, chat)
     await command.send()
     assert sent == [args]
+
+
+def test_the_chat_shows_a_link_as_its_label_with_the_address():
+    reply = '1. 福田派出所（约610米）\n电话0755-80000001 <a href="https://uri.amap.com/marker?position=114.05,22.54">地图</a>'
+    assert as_read(reply).endswith("电话0755-80000001 地图（https://uri.amap.com/marker?position=114.05,22.54）")

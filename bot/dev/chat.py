@@ -406,6 +406,14 @@ def render_reply(reply: dict[str, Any]) -> str:
     return f"[{msg_type or '未知'} 类型的回复]"
 
 
+_LINK = re.compile(r'<a href="([^"]*)">([^<]*)</a>')
+
+
+def as_read(text: str) -> str:
+    """A text reply as WeChat shows it: a link is its label, here with the address after it."""
+    return _LINK.sub(lambda m: f"{m.group(2)}（{m.group(1)}）", text)
+
+
 def render_sent(message: dict[str, Any]) -> str:
     """A message the bot sent through the API (as /dev/messages reports it), as the resident reads it."""
     payload = message.get("payload") or {}
@@ -621,7 +629,7 @@ async def run_chat(
                 failed = True
             else:
                 if reply:
-                    screen.line(reply)
+                    screen.line(as_read(reply))
                 else:
                     screen.dim(NO_REPLY)
             if dev is not None:
