@@ -28,13 +28,13 @@ acceptance point resets them.
 from __future__ import annotations
 
 from bot.services.security import hash_password
-from bot.services.sms import SmsError
+from bot.services.sms import SmsLimitReached
 from bot.text import masked_id
-from conversations.flow import Asked, Audience, Checked, Context, Ended, Filled, Finished, Flow, OnAsk, Step
+from conversations.flow import Asked, Audience, Checked, Context, Filled, Finished, Flow, OnAsk, Step
 from conversations.keys import MenuKey
 from conversations.login import tell
 from conversations.parsers import PASSWORD_RULE_WITH_ID, new_password, resident_id
-from conversations.verification import code_step
+from conversations.verification import code_step, ended_by
 from models import Account
 
 PURPOSE = "recover"
@@ -73,8 +73,8 @@ def _sender(key: MenuKey) -> OnAsk:
         phone = (await ctx.services.accounts.account(account_id)).phone if account_id is not None else None
         try:
             await ctx.services.sms.send_for(_subject(filled), phone, PURPOSE, openid=ctx.openid, now=ctx.now)
-        except SmsError as exc:  # a limit reached: asking for the code before then would be a dead end
-            raise Ended(f"{exc.message}到时回复「{key.keyword}」重新开始。") from None
+        except SmsLimitReached as exc:  # the minute's budget for everyone keeps the form, as elsewhere
+            raise ended_by(exc, key) from None
 
     return send
 

@@ -17,6 +17,12 @@ from conversations.parsers import sms_code
 RESEND = "重发"
 
 
+def ended_by(limit: SmsLimitReached, restart: MenuKey) -> Ended:
+    """An hourly limit reached: no code for an hour or so, so asking for one meanwhile would be a dead
+    end; the form ends saying when, and which keyword starts it again."""
+    return Ended(f"{limit.message}这次办理先结束，到时回复「{restart.keyword}」重新开始。")
+
+
 def code_step(
     name: str,
     question: str,
@@ -36,8 +42,8 @@ def code_step(
         # The WeChat user asking is counted too: one user cannot have codes sent to number after number.
         try:
             await ctx.services.sms.send(phone(filled), purpose, openid=ctx.openid, now=ctx.now)
-        except SmsLimitReached as exc:  # no code for an hour or so: asking for one meanwhile is a dead end
-            raise Ended(f"{exc.message}这次办理先结束，到时回复「{restart.keyword}」重新开始。") from None
+        except SmsLimitReached as exc:
+            raise ended_by(exc, restart) from None
 
     def parse(text: str) -> str:
         if text.strip() == RESEND:
