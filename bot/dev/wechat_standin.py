@@ -189,6 +189,11 @@ class DevWeChat:
         client that times out (or dies) meanwhile cannot know that its message went out."""
         self._holds[path].extend([seconds] * times)
 
+    def recover(self, path: str) -> None:
+        """Forget the failures, stalls and held answers still queued for `path`: the end of a storm."""
+        for queued in (self._failures, self._http_failures, self._stalls, self._holds):
+            queued.pop(path, None)
+
     def unfollow(self, openid: str) -> None:
         """The user unfollowed the account: template messages to them get 43004."""
         self.unfollowed.add(openid)

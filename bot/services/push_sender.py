@@ -9,8 +9,10 @@ before marking loses nothing: when the lease ends the row is sent again with the
 
 Errors: -1, 45009, 45011, HTTP errors and timeouts (and a token refused even after the client's one
 refresh) are transient: the row is due again after a doubling backoff, and failed after
-pushes.max_attempts. 43004 means the user no longer follows: they are marked unsubscribed and get
-nothing more. Any other error fails the row at once.
+pushes.max_attempts. They are WeChat's, not the row's, so they also end the round: the rows after it
+would fail alike, each costing its own tries (and, in a 40001 storm, a stable_token call), so they
+stay due, untouched, and the round after the backoff tries again. 43004 means the user no longer
+follows: they are marked unsubscribed and get nothing more. Any other error fails the row at once.
 
 No push goes out inside reminders.quiet_hours: one claimed then is due again at their end (deferred,
 never dropped). Reminders (kind REMINDER) also keep the resident's opt-out (提醒; skipped) and go
@@ -162,8 +164,12 @@ class PushSender:
             ids = await self._due_ids(clock())
             for push_id in ids:
                 row = await self._claim(push_id, clock())
-                if row is not None:
-                    sent += await self._send(row, clock())
+                if row is None:
+                    continue
+                outcome = await self._send(row, clock())
+                if outcome is None:  # WeChat failed, not the row: the rest wait for the next round
+                    return sent
+                sent += outcome
             if len(ids) < self._config.batch_size:
                 return sent
 
@@ -185,7 +191,8 @@ class PushSender:
         )
         return await Push.get(id=push_id) if claimed else None
 
-    async def _send(self, row: Push, now: datetime) -> int:
+    async def _send(self, row: Push, now: datetime) -> int | None:
+        """1 sent, 0 not (skipped, deferred, failed), None when WeChat failed transiently."""
         quiet_end = quiet_until(now, self._reminders.quiet_hours)
         if quiet_end is not None:
             await self._defer(row, quiet_end)
@@ -222,7 +229,7 @@ class PushSender:
                 )
         except WeChatAPIError as exc:
             await self._failed(row, openid, exc, now)
-            return 0
+            return None if exc.errcode in TRANSIENT else 0
         await self._close(
             row, PushState.SENT, "sent", openid=openid, msgid=int(msgid) if msgid.isdigit() else None, sent_at=now
         )
