@@ -1,6 +1,7 @@
 """`residence-bot worker` as a real process on Redis, and `serve`'s in-process sender: a change made
 elsewhere reaches the worker within seconds, a worker killed between sending and marking loses
-nothing, and two workers never send one row twice."""
+nothing, two workers never send one row twice, and of two one killed mid-batch leaves the other to
+send the rest, nothing doubled beyond what WeChat's client_msg_id drops."""
 
 from __future__ import annotations
 
@@ -192,6 +193,30 @@ async def test_two_worker_processes_never_send_one_row_twice(tmp_path, fake_wech
     assert len(fake_wechat.calls_to(TEMPLATE_PATH)) == 200
     assert len({m.payload["client_msg_id"] for m in fake_wechat.sent}) == 200
     assert await Push.filter(state=PushState.SENT).count() == 200
+
+
+async def test_of_two_workers_one_killed_mid_batch_the_other_sends_every_row_once(
+    tmp_path, fake_wechat, queue_url, postgres_url, workers
+):
+    await outbox(await resident(), count=60)
+    env = worker_env(tmp_path, fake_wechat, queue_url, postgres_url, batch_size="10", lease_s="10", scan_interval_s="1")
+    env["RB_REMINDERS__RATE_PER_SECOND"] = "20"  # a few seconds of sending, shared: both are at it
+    fake_wechat.hold_answers_next(TEMPLATE_PATH, 10.0)  # the first send delivered, its answer late
+    dying, finishing = WorkerProcess(tmp_path, env), WorkerProcess(tmp_path, env)
+    workers.extend([dying, finishing])
+    await dying.start()
+    await eventually(lambda: len(fake_wechat.sent) == 1, 10, "the first worker's first send")
+    await finishing.start()
+    await eventually(lambda: len(fake_wechat.sent) >= 20, 20, "the second worker sending")
+    dying.kill()  # in the middle of its batch: one row sent and not marked, the rest of it unclaimed
+
+    await eventually(lambda: len(fake_wechat.sent) == 60, 30, "every row delivered")
+    await eventually(lambda: len(fake_wechat.calls_to(TEMPLATE_PATH)) == 61, 20, "the unmarked row sent again")
+    await asyncio.sleep(0.5)  # its mark, and anything sent twice more
+    assert await Push.filter(state=PushState.SENT).count() == 60
+    calls = [c.json["client_msg_id"] for c in fake_wechat.calls_to(TEMPLATE_PATH)]
+    assert len(calls) == 61 and calls.count(calls[0]) == 2  # only the row the killed worker had in flight
+    assert len({m.payload["client_msg_id"] for m in fake_wechat.sent}) == 60  # WeChat dropped that repeat
 
 
 # -- serve without Redis ----------------------------------------------------------------------
