@@ -41,7 +41,7 @@ async def _lookup(ctx: Context, answers: Answers) -> Finished:
     where = answers["points.where"]
     points = await ctx.services.acceptance_points.all()
     if not points:
-        return Finished("受理点名单暂未导入，请稍后再试，或拨打12345咨询。")
+        return Finished("受理点名单暂未导入，请稍后再试，或回复「热线」查看咨询电话。")
     if "district" in where:
         area = find_district(where["district"])
         assert area is not None  # the parser only accepts known districts

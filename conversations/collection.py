@@ -18,7 +18,7 @@ from models import AcceptancePoint
 from models.districts import find_district
 
 SHOWN = 3
-NO_POINTS = "受理点名单暂未导入，暂时不能选择领证地点，请稍后再试，或拨打12345咨询。"
+NO_POINTS = "受理点名单暂未导入，暂时不能选择领证地点，请稍后再试，或回复「热线」查看咨询电话。"
 POINT_GONE = "您选择的受理点「{name}」已不在受理点名单里，请「修改」领证受理点一项，重新选择。"
 
 
