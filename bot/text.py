@@ -43,3 +43,8 @@ def mask_phone(phone: str) -> str:
     if len(phone) < 8:
         return "*" * len(phone)
     return f"{phone[:3]}****{phone[-4:]}"
+
+
+def width(text: str) -> float:
+    """How wide `text` shows, in Chinese characters: wide and full-width ones count 1, the rest ½."""
+    return sum(1 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.text import width
 from conversations.keys import MenuKey
 
 GROUPS: tuple[tuple[str, tuple[MenuKey, ...]], ...] = (
@@ -51,14 +52,9 @@ def text_menu(keys: Sequence[MenuKey]) -> str:
             number += 1
             entry = f"{number}.{key.button}"  # the custom menu's name for it, a keyword too
             candidate = f"{line} {entry}" if line else entry
-            if _width(candidate) > LINE_WIDTH and line:
+            if width(candidate) > LINE_WIDTH and line:
                 lines.append(line)
                 candidate = entry
             line = candidate
         lines.append(line)
     return "\n".join(lines)
-
-
-def _width(text: str) -> float:
-    # Chinese characters take one place; digits, dots and spaces half of one.
-    return sum(1 if ord(c) > 0x2E7F else 0.5 for c in text)

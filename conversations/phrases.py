@@ -63,6 +63,10 @@ def _owners() -> dict[str, set[MenuKey]]:
 
 
 _OWNERS = _owners()  # the services each phrase names
+# Every (phrase, service), longest first, so a longer phrase claims its span before its parts.
+_LONGEST_FIRST = sorted(
+    ((phrase, key) for key in MenuKey for phrase in (key.keyword, *PHRASES.get(key, ()))), key=lambda p: -len(p[0])
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +80,10 @@ def understand(text: str, offered: Iterable[MenuKey]) -> Understood:
     or, when it names none of those, the others it names (starting one says who it is for)."""
     lowered = text.lower()
     offered = tuple(offered)
-    phrases = sorted(
-        ((phrase, key) for key in MenuKey for phrase in (key.keyword, *PHRASES.get(key, ()))),
-        key=lambda pair: -len(pair[0]),
-    )
     claimed: list[tuple[int, int]] = []  # spans of longer phrases already matched
     found: set[MenuKey] = set()
     named: set[MenuKey] = set()  # found by a phrase of theirs alone
-    for phrase, key in phrases:
+    for phrase, key in _LONGEST_FIRST:
         start = lowered.find(phrase.lower())
         if start < 0:
             continue

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
+
+from bot.text import width
 
 CHARS_PER_LINE = 14
 LINES_PER_SCREEN = 20
-
-
-def width(line: str) -> float:
-    """In Chinese characters: wide and full-width characters count 1, the rest ½."""
-    return sum(1 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in line)
 
 
 _LINK = re.compile(r'<a href="[^"]*">([^<]*)</a>')
